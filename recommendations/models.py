@@ -1,0 +1,87 @@
+"""Recommendations made to a state under review, the themes they touch, and how the state responded."""
+
+from django.db import models
+from django.db.models import Q
+
+from reviews.models import Review, State
+
+
+class Issue(models.Model):
+    """A theme of UPR Info's classic list of 54 ("Women's rights", "Torture and other CID treatment", ...)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Recommendation(models.Model):
+    class Kind(models.TextChoices):
+        RECOMMENDATION = "recommendation", "Recommendation"
+        VOLUNTARY_PLEDGE = "voluntary_pledge", "Voluntary pledge"
+
+    class Response(models.TextChoices):
+        """The state's response, normalised. The source's own word is kept in response_original."""
+
+        ACCEPTED = "accepted", "Accepted"  # the UN says "supported"
+        NOTED = "noted", "Noted"  # includes the older "rejected"
+        PENDING = "pending", "Pending"  # no response yet, or none that could be read
+        NOT_APPLICABLE = "", "Not applicable"  # voluntary pledges are not answered
+
+    class ActionCategory(models.IntegerChoices):
+        """Edward McMahon's scale of the action a recommendation asks for, as UPR Info uses it."""
+
+        MINIMAL = 1, "1 – Minimal action"
+        CONTINUING = 2, "2 – Continuing action"
+        CONSIDERING = 3, "3 – Considering action"
+        GENERAL = 4, "4 – General action"
+        SPECIFIC = 5, "5 – Specific action"
+
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="recommendations")
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.RECOMMENDATION)
+    paragraph_ref = models.CharField(
+        "paragraph", max_length=20, blank=True, help_text="Paragraph in the Working Group report, e.g. 136.12."
+    )
+    text = models.TextField()
+    recommending_states = models.ManyToManyField(State, related_name="recommendations_made", blank=True)
+    response = models.CharField(max_length=10, choices=Response, blank=True, default=Response.PENDING)
+    response_original = models.CharField(
+        "response as in the source", max_length=100, blank=True, help_text='e.g. "Supported", "Rejected".'
+    )
+    action_category = models.PositiveSmallIntegerField(choices=ActionCategory, null=True, blank=True)
+    issues = models.ManyToManyField(Issue, related_name="recommendations", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["review_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action_category__isnull=True) | Q(action_category__gte=1, action_category__lte=5),
+                name="recommendation_action_category_1_to_5",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="recommendation_text_not_empty"),
+            models.CheckConstraint(
+                condition=Q(kind="recommendation", response__in=["accepted", "noted", "pending"])
+                | Q(kind="voluntary_pledge", response=""),
+                name="recommendation_response_fits_kind",
+            ),
+            # A paragraph is cited once per report; several recommending states share one paragraph.
+            models.UniqueConstraint(
+                fields=["review", "paragraph_ref"], condition=~Q(paragraph_ref=""), name="recommendation_paragraph_unique"
+            ),
+        ]
+        indexes = [
+            # Statistics and facets by response within a kind ("accepted recommendations").
+            models.Index(fields=["kind", "response"], name="rec_kind_response_idx"),
+            # Facet and filter by action category.
+            models.Index(fields=["action_category"], name="rec_action_category_idx"),
+        ]
+
+    def __str__(self):
+        ref = f" {self.paragraph_ref}" if self.paragraph_ref else f" #{self.pk}"
+        return f"{self.review}{ref}"

@@ -1,0 +1,1 @@
+"""Writes for states, sessions and reviews."""

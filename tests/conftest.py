@@ -1,0 +1,10 @@
+import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database holds the real reference data: states, groups, cycles, sessions, issues."""
+    from reviews.services import reference_data_load
+
+    with django_db_blocker.unblock():
+        reference_data_load()
