@@ -72,7 +72,9 @@ class Recommendation(models.Model):
             ),
             # A paragraph is cited once per report; several recommending states share one paragraph.
             models.UniqueConstraint(
-                fields=["review", "paragraph_ref"], condition=~Q(paragraph_ref=""), name="recommendation_paragraph_unique"
+                fields=["review", "paragraph_ref"],
+                condition=~Q(paragraph_ref=""),
+                name="recommendation_paragraph_unique",
             ),
         ]
         indexes = [
