@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uprtrax.settings")
 app = Celery("uprtrax")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["uprtrax"])  # uprtrax is not an installed app: name it so that its tasks.py is found
 
 # Periodic jobs (Celery beat). Each entry says why it runs.
 app.conf.beat_schedule = {}
