@@ -36,6 +36,7 @@ print(json.dumps({
     "celery_result_backend": app.conf.result_backend,
     "CACHE_BACKEND": settings.CACHES["default"]["BACKEND"],
     "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
+    "MAILERS": settings.MAILERS,
 }))
 """
 
@@ -66,6 +67,7 @@ def _production_env() -> dict[str, str]:
         "ALLOWED_HOSTS": "uprtrax.example.org",
         "DATABASE_URL": "postgres://uprtrax:db-password@postgres:5432/uprtrax",
         "REDIS_URL": "redis://redis:6379/0",
+        "EMAIL_URL": "smtp://uprtrax:mail-password@mail.example.org:587",
     }
 
 
@@ -308,3 +310,22 @@ def test_env_choice_accepts_listed_values_only(monkeypatch):
     monkeypatch.setenv("UPRTRAX_TEST_CHOICE", "average")
     with pytest.raises(ImproperlyConfigured, match=r"UPRTRAX_TEST_CHOICE='average' is not one of majority, lowest"):
         env_choice("UPRTRAX_TEST_CHOICE", ("majority", "lowest"), "lowest")
+
+
+def test_email_url_configures_smtp_mailer_and_empty_means_console():
+    smtp = _settings(DJANGO_DEBUG="1", EMAIL_URL="smtp://ann:s%40cret@mail.example.org:2525")["MAILERS"]["default"]
+    options = smtp["OPTIONS"]
+    assert smtp["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (options["host"], options["port"], options["username"], options["password"]) == (
+        "mail.example.org",
+        2525,
+        "ann",
+        "s@cret",
+    )
+    assert options["use_tls"] and not options["use_ssl"]
+    console = _settings(DJANGO_DEBUG="1")["MAILERS"]["default"]
+    assert console["BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_bad_email_url_fails_naming_the_variable():
+    assert "EMAIL_URL" in _settings_error(DJANGO_DEBUG="1", EMAIL_URL="mailto:someone@example.org")

@@ -6,6 +6,7 @@ message naming the variable.
 """
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -182,7 +183,29 @@ SECURE_CSP = {
     "form-action": ["'self'"],
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail (Django 6.1's MAILERS). Console by default: password resets and invitations appear in the log.
+# EMAIL_URL=smtp://user:password@host:587 (or smtps:// for implicit TLS) sends real mail.
+_email_url = env_str("EMAIL_URL")
+if not _email_url:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    _email = urlsplit(_email_url)
+    if _email.scheme not in ("smtp", "smtps") or not _email.hostname:
+        raise ImproperlyConfigured("EMAIL_URL must look like smtp://user:password@host:587 or smtps://host:465.")
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email.hostname,
+                "port": _email.port or (465 if _email.scheme == "smtps" else 587),
+                "username": unquote(_email.username or ""),
+                "password": unquote(_email.password or ""),
+                "use_ssl": _email.scheme == "smtps",
+                "use_tls": _email.scheme == "smtp",
+                "timeout": 20,
+            },
+        }
+    }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "uprtrax <noreply@localhost>")
 
 LOGGING = {
