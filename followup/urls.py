@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from followup import views
 
 app_name = "followup"
-urlpatterns = []
+urlpatterns = [
+    path("statistics/", views.statistics, name="statistics"),
+]

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from recommendations import views
 
 app_name = "recommendations"
-urlpatterns = []
+urlpatterns = [
+    path("recommendations/", views.recommendation_list, name="recommendation_list"),
+    path("recommendations/<int:pk>/", views.recommendation_detail, name="recommendation_detail"),
+]

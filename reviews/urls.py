@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from reviews import views
 
 app_name = "reviews"
-urlpatterns = []
+urlpatterns = [
+    path("states/", views.state_list, name="state_list"),
+    path("states/<str:iso3>/", views.state_detail, name="state_detail"),
+    path("sessions/", views.session_list, name="session_list"),
+    path("sessions/<int:number>/", views.session_detail, name="session_detail"),
+]

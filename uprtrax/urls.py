@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("followup.urls")),  # /statistics/
     path("api/v1/", include("uprtrax.api_urls")),
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),  # no slash: SECURE_REDIRECT_EXEMPT names it so
 ]

@@ -1,5 +1,20 @@
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from recommendations.selectors import headline_counts, issue_list
+from reviews.selectors import session_list_latest
 
 
 def home(request):
-    return render(request, "home.html", {})
+    """The front page: what uprtrax is, headline figures, ways into browsing and the latest sessions."""
+    context = {"counts": headline_counts(), "issues": issue_list(), "latest_sessions": session_list_latest()}
+    return render(request, "home.html", context)
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """Liveness for the load balancer and Compose: the process answers. No database, no broker: /readyz checks those."""
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")

@@ -1,0 +1,39 @@
+"""Public pages for states and sessions."""
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from reviews import selectors
+from reviews.models import Session, State
+
+
+def state_list(request):
+    return render(request, "reviews/state_list.html", {"states": selectors.state_list_with_counts()})
+
+
+def state_detail(request, iso3: str):
+    if iso3 != iso3.upper():
+        return redirect("reviews:state_detail", iso3=iso3.upper(), permanent=True)
+    try:
+        state = selectors.state_get(iso3=iso3)
+    except State.DoesNotExist:
+        raise Http404(f"No state with code '{iso3}'.") from None
+    context = {
+        "state": state,
+        "reviews": selectors.state_reviews_with_counts(state=state),
+        "made": selectors.state_recommendations_made_counts(state=state),
+    }
+    return render(request, "reviews/state_detail.html", context)
+
+
+def session_list(request):
+    return render(request, "reviews/session_list.html", {"sessions": selectors.session_list_with_counts()})
+
+
+def session_detail(request, number: int):
+    try:
+        session = selectors.session_get(number=number)
+    except Session.DoesNotExist:
+        raise Http404(f"There is no UPR session {number} in uprtrax.") from None
+    context = {"session": session, "reviews": selectors.session_reviews_with_counts(session=session)}
+    return render(request, "reviews/session_detail.html", context)

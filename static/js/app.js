@@ -1,0 +1,31 @@
+/* uprtrax: progressive enhancement only. Every page works without this file. */
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+
+  // Mobile navigation: the menu button shows and hides the navigation and search on narrow screens.
+  var toggle = document.querySelector("[data-nav-toggle]");
+  var panel = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (!toggle || !panel) {
+    return;
+  }
+
+  function setOpen(open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    panel.classList.toggle("is-open", open);
+  }
+
+  setOpen(false);
+
+  toggle.addEventListener("click", function () {
+    setOpen(toggle.getAttribute("aria-expanded") !== "true");
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+})();
