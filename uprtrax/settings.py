@@ -90,6 +90,9 @@ if _database["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backe
     raise ImproperlyConfigured(
         f"DATABASE_URL={_database_url!r}: uprtrax runs on PostgreSQL (postgres://) or SQLite (sqlite://) only."
     )
+if _database["ENGINE"] == "django.db.backends.postgresql":
+    # JIT compilation costs 80–120 ms on our page queries and never pays back at their size.
+    _database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
