@@ -18,12 +18,6 @@ ENDPOINTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # PBKDF2 takes seconds a user on this machine; these tests never check a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_api_root_lists_every_endpoint(client):
     response = client.get("/api/v1/")
     assert response.status_code == 200
