@@ -59,7 +59,7 @@ run: $(VENV)/.installed-run ## Serve a demo site on http://127.0.0.1:PORT/ (PORT
 	unset REDIS_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND; \
 	echo "Database: $${DATABASE_URL:-SQLite, db.sqlite3}"; \
 	$(PY) manage.py migrate --noinput; \
-	$(PY) manage.py demo_setup; \
+	$(PY) manage.py demo_setup --port $(PORT); \
 	exec $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 define CHECK_SERVICES
