@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from recommendations.models import Issue, Recommendation
+from recommendations.models import ImportMapping, ImportRun, Issue, Recommendation
 from uprtrax.admin_paginator import LargeTableAdminMixin
 
 
@@ -107,3 +107,35 @@ class RecommendationAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     def assessments_link(self, obj):
         url = reverse("admin:followup_assessment_changelist")
         return format_html('<a href="{}?recommendation__id__exact={}">list</a>', url, obj.pk)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Read-only: runs are written by the import service, never by hand."""
+
+    list_display = ("started_at", "kind", "status", "file_name", "user", "duration")
+    list_filter = ("kind", "status")
+    search_fields = ("file_name", "sha256")
+    date_hierarchy = "started_at"
+    list_select_related = ("user",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ("name", "created_by", "updated_at")
+    search_fields = ("name",)
+    readonly_fields = ("created_by", "created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

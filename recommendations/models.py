@@ -1,7 +1,9 @@
 """Recommendations made to a state under review, the themes they touch, and how the state responded."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from reviews.models import Review, State
 
@@ -54,6 +56,13 @@ class Recommendation(models.Model):
     )
     action_category = models.PositiveSmallIntegerField(choices=ActionCategory, null=True, blank=True)
     issues = models.ManyToManyField(Issue, related_name="recommendations", blank=True)
+    natural_key = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="sha256 of the import key (paragraph, or recommending states and normalised text).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -76,6 +85,12 @@ class Recommendation(models.Model):
                 condition=~Q(paragraph_ref=""),
                 name="recommendation_paragraph_unique",
             ),
+            # Imports are idempotent: one recommendation per natural key within a review.
+            models.UniqueConstraint(
+                fields=["review", "natural_key"],
+                condition=~Q(natural_key=""),
+                name="recommendation_natural_key_unique",
+            ),
         ]
         indexes = [
             # Statistics and facets by response within a kind ("accepted recommendations").
@@ -87,3 +102,66 @@ class Recommendation(models.Model):
     def __str__(self):
         ref = f" {self.paragraph_ref}" if self.paragraph_ref else f" #{self.pk}"
         return f"{self.review}{ref}"
+
+
+class ImportRun(models.Model):
+    """One import of a file (or its dry run): who, when, what, and what came of it."""
+
+    class Kind(models.TextChoices):
+        RECOMMENDATIONS = "recommendations", "Recommendations"
+        ASSESSMENTS = "assessments", "Assessments"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        DRY_RUN = "dry_run", "Dry run"
+
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.RECOMMENDATIONS)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_runs"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    encoding = models.CharField(max_length=40, blank=True)
+    sheet = models.CharField(max_length=100, blank=True)
+    layout = models.CharField(max_length=20, blank=True, help_text="upr_info, canonical or mapping.")
+    mapping = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # The admin's and a future import page's list of recent runs.
+            models.Index(fields=["-started_at"], name="importrun_started_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name or 'import'} ({self.get_status_display()}, {self.started_at:%Y-%m-%d %H:%M})"
+
+
+class ImportMapping(models.Model):
+    """A saved column mapping (file column -> field, value synonyms, separators) to reuse for other files."""
+
+    name = models.CharField(max_length=100, unique=True)
+    mapping = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_mappings"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

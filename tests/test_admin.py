@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from followup.models import Assessment, Membership, Organisation, User
-from recommendations.models import Issue, Recommendation
+from recommendations.models import ImportMapping, ImportRun, Issue, Recommendation
 from reviews.models import Cycle, IntergovernmentalOrganisation, RegionalGroup, Review, Session, State, StateAlias
 from tests.factories import (
     AssessmentFactory,
@@ -38,6 +38,9 @@ def one_of_each():
     alias = StateAlias.objects.create(state=State.objects.get(iso3="FRA"), name="Frankreichland")
     group = RegionalGroup.objects.get(states__iso3="FRA")
     organisation_of_states = IntergovernmentalOrganisation.objects.create(acronym="UPRTEST", name="Test union")
+    mapping = ImportMapping.objects.create(
+        name="Ministry spreadsheet", mapping={"columns": {"Pays": "state_under_review"}}
+    )
     return {
         RegionalGroup: (group, group.code),
         IntergovernmentalOrganisation: (organisation_of_states, "UPRTEST"),
@@ -52,6 +55,7 @@ def one_of_each():
         Membership: (membership, "zelda"),
         Assessment: (assessment, "ombudsman"),
         User: (membership.user, "zelda"),
+        ImportMapping: (mapping, "Ministry"),
     }
 
 
@@ -69,7 +73,10 @@ ADMIN_MODELS = [
     Membership,
     Assessment,
     User,
+    ImportMapping,
 ]
+# Written by the import service only: listed and shown, never added or changed by hand.
+READ_ONLY_ADMIN_MODELS = [ImportRun]
 BIG_TABLES = [Review, Recommendation, Assessment]
 
 
@@ -83,8 +90,19 @@ def test_every_model_of_the_project_apps_is_registered():
         for label in ("reviews", "recommendations", "followup")
         for model in apps.get_app_config(label).get_models()
     ]
-    assert sorted(m.__name__ for m in project_models) == sorted(m.__name__ for m in ADMIN_MODELS)
+    registered = ADMIN_MODELS + READ_ONLY_ADMIN_MODELS
+    assert sorted(m.__name__ for m in project_models) == sorted(m.__name__ for m in registered)
     assert [m.__name__ for m in project_models if not admin.site.is_registered(m)] == []
+
+
+def test_import_runs_are_listed_and_shown_but_not_added_or_changed(admin_client):
+    run = ImportRun.objects.create(file_name="1-5.csv", status=ImportRun.Status.SUCCEEDED, counts={"create": 3})
+    assert admin_client.get(_url(ImportRun, "changelist"), {"q": "1-5"}).context["cl"].result_list[0] == run
+    assert admin_client.get(_url(ImportRun, "change", run.pk)).status_code == 200
+    assert admin_client.get(_url(ImportRun, "add")).status_code == 403
+    admin_client.post(_url(ImportRun, "change", run.pk), {"file_name": "changed.csv"})
+    run.refresh_from_db()
+    assert run.file_name == "1-5.csv"
 
 
 def test_admin_site_is_titled_uprtrax_administration(admin_client):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from recommendations.dataset import vocabulary as v
+from recommendations.imports.keys import recommendation_natural_key as natural_key
 
 # Response codes kept per generated recommendation, for the later streams.
 ACCEPTED, NOTED, PLEDGE = 0, 1, 2
@@ -21,7 +22,7 @@ _RESPONSE_KEYS = {ACCEPTED: "accepted", NOTED: "noted", PLEDGE: ""}
 
 RECOMMENDATION_COLUMNS = (
     "id", "review_id", "kind", "paragraph_ref", "text", "response", "response_original", "action_category",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "natural_key",
 )  # fmt: skip
 ISSUE_LINK_COLUMNS = ("recommendation_id", "issue_id")
 STATE_LINK_COLUMNS = ("recommendation_id", "state_id")
@@ -155,8 +156,11 @@ def recommendation_rows(
                 cum, indices = pledge_tables[category]
                 entry = indices[bisect(cum, rnd() * cum[-1])]
                 text = f"{review.state_name} {texts[entry]}"
+                # The same natural key an import computes, so that generated rows re-import idempotently.
+                key = natural_key(kind="voluntary_pledge", paragraph_ref="", text=text,
+                                  recommending_state_ids=(review.state_id,))  # fmt: skip
                 row = (rec_id, review_id, "voluntary_pledge", "", text, "", "Voluntary Pledge", category, created,
-                       created)  # fmt: skip
+                       created, key)  # fmt: skip
                 responses_append(PLEDGE)
             else:
                 category = bisect(category_cum, rnd() * category_total) + 1
@@ -167,8 +171,10 @@ def recommendation_rows(
                     response, original, code = "accepted", accepted_word, ACCEPTED
                 else:
                     response, original, code = "noted", "Noted", NOTED
-                row = (rec_id, review_id, "recommendation", f"{prefix}{number}", texts[entry], response, original,
-                       category, created, created)  # fmt: skip
+                paragraph = f"{prefix}{number}"
+                key = natural_key(kind="recommendation", paragraph_ref=paragraph, text="", recommending_state_ids=())
+                row = (rec_id, review_id, "recommendation", paragraph, texts[entry], response, original,
+                       category, created, created, key)  # fmt: skip
                 responses_append(code)
             entries_append(entry)
             yield row
