@@ -20,6 +20,8 @@ from recommendations.imports.keys import recommendation_natural_key as natural_k
 ACCEPTED, NOTED, PLEDGE = 0, 1, 2
 _RESPONSE_KEYS = {ACCEPTED: "accepted", NOTED: "noted", PLEDGE: ""}
 
+# Draws of a pledge text not yet used in the review before the row becomes a recommendation instead.
+_PLEDGE_ATTEMPTS = 20
 RECOMMENDATION_COLUMNS = (
     "id", "review_id", "kind", "paragraph_ref", "text", "response", "response_original", "action_category",
     "created_at", "updated_at", "natural_key",
@@ -150,11 +152,20 @@ def recommendation_rows(
         review_id, created = review.id, timestamp(review.base_date)
         prefix, accepted_word = f"{review.paragraph}.", review.accepted_word
         number = 0
+        pledged = set()  # a state pledges a thing once per review: the same text twice would share a natural key
         for _ in range(review.count):
+            entry = None
             if rnd() < pledge_share:
-                category = bisect(pledge_cum, rnd() * pledge_total) + 1
-                cum, indices = pledge_tables[category]
-                entry = indices[bisect(cum, rnd() * cum[-1])]
+                for _attempt in range(_PLEDGE_ATTEMPTS):
+                    category = bisect(pledge_cum, rnd() * pledge_total) + 1
+                    cum, indices = pledge_tables[category]
+                    entry = indices[bisect(cum, rnd() * cum[-1])]
+                    if entry not in pledged:
+                        break
+                else:
+                    entry = None  # every drawn pledge was taken: this row becomes a recommendation
+            if entry is not None:
+                pledged.add(entry)
                 text = f"{review.state_name} {texts[entry]}"
                 # The same natural key an import computes, so that generated rows re-import idempotently.
                 key = natural_key(kind="voluntary_pledge", paragraph_ref="", text=text,

@@ -272,6 +272,15 @@ def test_voluntary_pledges_have_no_response_and_are_the_state_s_own():
         assert pledge.text.startswith(pledge.review.state.short_name)
 
 
+def test_a_review_never_holds_the_same_pledge_twice():
+    # The demo's size and seed once drew one pledge text twice in a review: both rows shared a natural key.
+    dataset_generate(recommendations=20000, assessments=0, seed=2026)
+    pledges = Recommendation.objects.filter(kind=Recommendation.Kind.VOLUNTARY_PLEDGE)
+    assert pledges.count() > 300
+    repeated = pledges.values("review", "text").annotate(n=Count("id")).filter(n__gt=1)
+    assert not repeated.exists()
+
+
 def test_an_error_midway_leaves_nothing_behind(monkeypatch):
     before = _table_counts()
 
