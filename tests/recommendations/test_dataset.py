@@ -24,7 +24,6 @@ from reviews.models import Review
 
 pytestmark = pytest.mark.django_db
 
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -352,7 +351,7 @@ def test_demo_setup_refuses_without_debug(tmp_path):
     assert not Recommendation.objects.exists()
 
 
-@override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHER)
+@override_settings(DEBUG=True)
 def test_demo_setup_is_idempotent(tmp_path):
     login = tmp_path / ".demo-login"
 
@@ -370,7 +369,7 @@ def test_demo_setup_is_idempotent(tmp_path):
     assert admin.is_superuser and admin.is_staff and admin.check_password(first.password)
 
 
-@override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHER)
+@override_settings(DEBUG=True)
 def test_demo_setup_restores_the_admin_password_kept_in_the_login_file(tmp_path):
     login = tmp_path / ".demo-login"
     login.write_text("kept-password-123\n")
@@ -383,7 +382,7 @@ def test_demo_setup_restores_the_admin_password_kept_in_the_login_file(tmp_path)
     assert admin.check_password("kept-password-123") and admin.is_superuser and admin.is_staff
 
 
-@override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHER)
+@override_settings(DEBUG=True)
 def test_demo_setup_command_prints_the_login_on_every_run(tmp_path):
     login = tmp_path / ".demo-login"
     outputs = []
