@@ -120,6 +120,7 @@ class ImportRun(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.RECOMMENDATIONS)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    dry_run = models.BooleanField(default=True, help_text="A preview: validate and count, write nothing.")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_runs"
     )
@@ -137,6 +138,13 @@ class ImportRun(models.Model):
     errors = models.JSONField(default=list, blank=True)
     duration = models.DurationField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+    # A job started from the page or the API: the uploaded file kept for the preview, the commit and a rerun
+    # (media storage, never served), the options asked for, and the Celery task working on it.
+    upload = models.FileField(upload_to="imports/%Y/%m/", blank=True, max_length=300)
+    options = models.JSONField(
+        default=dict, blank=True, help_text='Options asked for: {"encoding", "sheet", "mapping_name"}.'
+    )
+    task_id = models.CharField(max_length=50, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

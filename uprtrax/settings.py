@@ -138,6 +138,8 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
 
 # Largest file an import accepts, in bytes.
 IMPORT_MAX_BYTES = env_int("UPRTRAX_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
+# A running import job refreshes its heartbeat in the cache; one silent this long is taken for dead (killed worker).
+IMPORT_HEARTBEAT_SECONDS = env_int("UPRTRAX_IMPORT_HEARTBEAT_SECONDS", 30, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 for _name, _url in (("REDIS_URL", REDIS_URL), ("CELERY_BROKER_URL", CELERY_BROKER_URL)):

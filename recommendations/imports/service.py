@@ -1,19 +1,17 @@
 """recommendation_import: the one pipeline behind every entry point (command now; page, task and API later)."""
 
-import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import IO, Any
+from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from recommendations.imports.layouts import layout_detect
 from recommendations.imports.problems import ImportFailure, Problem
 from recommendations.imports.reading import table_read
+from recommendations.imports.runs import ImportReport, Progress, Source, run_record, source_open
 from recommendations.imports.validate import ParsedRow, RowValidator
 from recommendations.models import ImportRun, Recommendation
 from reviews.models import Review
@@ -22,62 +20,17 @@ BATCH_SIZE = 2000
 _COMPARED = ("kind", "text", "paragraph_ref", "response", "response_original", "action_category")
 
 
-@dataclass
-class ImportReport:
-    file_name: str
-    sha256: str = ""
-    size: int = 0
-    encoding: str = ""
-    sheet: str = ""
-    layout: str = ""
-    mapping: dict = field(default_factory=dict)
-    dry_run: bool = True
-    committed: bool = False
-    counts: dict[str, Any] = field(default_factory=dict)
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    duration: float = 0.0
-    run_id: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file_name": self.file_name,
-            "sha256": self.sha256,
-            "size": self.size,
-            "encoding": self.encoding,
-            "sheet": self.sheet,
-            "layout": self.layout,
-            "dry_run": self.dry_run,
-            "committed": self.committed,
-            "ok": self.ok,
-            "counts": self.counts,
-            "errors": [p.as_dict() for p in self.errors],
-            "warnings": [p.as_dict() for p in self.warnings],
-            "duration": round(self.duration, 3),
-            "run_id": self.run_id,
-        }
-
-
-def _source_bytes(source: bytes | IO[bytes], limit: int) -> bytes:
-    data = source if isinstance(source, bytes | bytearray) else source.read(limit + 1)
-    if len(data) > limit:
-        raise ImportFailure(f"The file is over the size limit of {limit:,} bytes (setting IMPORT_MAX_BYTES).")
-    return bytes(data)
-
-
 def recommendation_import(
     *,
-    source: bytes | IO[bytes],
+    source: Source,
     file_name: str,
     mapping: dict | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
     dry_run: bool,
     user=None,
+    run: ImportRun | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Read, validate and preview a file of recommendations; unless dry_run, commit it all or nothing.
 
@@ -88,8 +41,9 @@ def recommendation_import(
     report = ImportReport(file_name=file_name, dry_run=dry_run, mapping=mapping or {})
     parsed: dict[tuple[int, int, str], ParsedRow] = {}
     try:
-        data = _source_bytes(source, settings.IMPORT_MAX_BYTES)
-        report.size, report.sha256 = len(data), hashlib.sha256(data).hexdigest()
+        opened = source_open(source)
+        report.size, report.sha256 = opened.size, opened.sha256
+        data = opened.file.read()
         table = table_read(data=data, file_name=file_name, encoding=encoding, sheet=sheet)
         report.encoding, report.sheet = table.encoding, table.sheet
         layout = layout_detect(header=table.header, mapping=mapping)
@@ -105,9 +59,9 @@ def recommendation_import(
             with transaction.atomic():
                 _commit(parsed, plan)
                 report.committed = True
-                _record(report, user=user, started=started, clock=clock)
+                run_record(report, user=user, started=started, clock=clock, run=run)
             return report
-    _record(report, user=user, started=started, clock=clock)
+    run_record(report, user=user, started=started, clock=clock, run=run)
     return report
 
 
@@ -270,33 +224,3 @@ def _recommendation(row: ParsedRow, review_id: int) -> Recommendation:
         action_category=row.action_category,
         natural_key=row.natural_key,
     )
-
-
-def _record(report: ImportReport, *, user, started, clock: float) -> None:
-    report.duration = time.monotonic() - clock
-    if report.errors:
-        status = ImportRun.Status.FAILED
-    elif report.dry_run:
-        status = ImportRun.Status.DRY_RUN
-    else:
-        status = ImportRun.Status.SUCCEEDED
-    run = ImportRun.objects.create(
-        kind=ImportRun.Kind.RECOMMENDATIONS,
-        status=status,
-        user=user if getattr(user, "pk", None) else None,
-        started_at=started,
-        finished_at=timezone.now(),
-        file_name=report.file_name[:255],
-        sha256=report.sha256,
-        size=report.size,
-        encoding=report.encoding,
-        sheet=report.sheet[:100],
-        layout=report.layout,
-        mapping=report.mapping,
-        counts=report.counts,
-        warnings=[p.as_dict() for p in report.warnings],
-        errors=[p.as_dict() for p in report.errors],
-        duration=timedelta(seconds=report.duration),
-        error_message=str(report.errors[0]) if report.errors else "",
-    )
-    report.run_id = run.pk
