@@ -40,6 +40,37 @@ FIELDS = (
 REQUIRED = ("state_under_review", "session", "text")
 MULTI_VALUED = ("recommending_states", "issues")
 
+
+@dataclass(frozen=True)
+class TemplateColumn:
+    """One column of a canonical template: documented on the import page and in the downloadable files."""
+
+    name: str
+    required: bool
+    description: str
+    example: str
+
+
+# The canonical recommendation template, column by column (the import page and the downloads are built from it).
+TEMPLATE_COLUMNS = (
+    TemplateColumn("state_under_review", True, "State under review: name, short form, alias or ISO3 code.", "CIV"),
+    TemplateColumn("session", True, "UPR Working Group session number (1-54).", "28"),
+    TemplateColumn("text", True, "The recommendation's text, at most 10,000 characters.",
+                   "Ratify the Optional Protocol to the Convention against Torture"),
+    TemplateColumn("recommending_states", False,
+                   'Recommending states separated by ";"; empty for a recommendation of unknown origin.',
+                   "France; Ghana"),
+    TemplateColumn("paragraph_ref", False,
+                   "Paragraph in the Working Group report; when given, it is the import key.", "136.12"),
+    TemplateColumn("response", False,
+                   'accepted (or supported), noted (or rejected), pending (or empty), or "voluntary pledge".',
+                   "accepted"),
+    TemplateColumn("action_category", False, "McMahon's action category, 1 (minimal) to 5 (specific), or empty.",
+                   "5"),
+    TemplateColumn("issues", False, "Issues from UPR Info's list of 54, separated by \";\".",
+                   "Torture and other CID treatment; Detention"),
+)  # fmt: skip
+
 UPR_INFO = "upr_info"
 CANONICAL = "canonical"
 MAPPING = "mapping"

@@ -3,9 +3,10 @@
 import codecs
 import csv
 import io
+import itertools
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from recommendations.imports.problems import ImportFailure
 
@@ -24,6 +25,20 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]  # (row number as the spreadsheet shows it, cells)
     encoding: str = ""
     sheet: str = ""
+    sheets: list[str] = field(default_factory=list)  # an XLSX workbook's sheet names
+    sample: list[list[str]] = field(default_factory=list)  # table_preview's first rows
+
+
+def table_preview(
+    *, source, file_name: str, encoding: str | None = None, sheet: str | None = None, rows: int = 5
+) -> Table:
+    """The header and the first `rows` data rows (Table.sample), for a mapping editor; raises ImportFailure."""
+    from recommendations.imports.runs import source_open
+
+    opened = source_open(source)
+    table = table_read(data=opened.file.read(), file_name=file_name, encoding=encoding, sheet=sheet)
+    table.sample = [cells for _, cells in itertools.islice(table.rows, rows)]
+    return table
 
 
 def is_xlsx(data: bytes, file_name: str) -> bool:
@@ -206,4 +221,4 @@ def _xlsx_read(data: bytes, sheet: str | None) -> Table:
             if any(t.strip() for t in texts):
                 yield number, texts
 
-    return Table(header=header, rows=rows(), sheet=worksheet.title)
+    return Table(header=header, rows=rows(), sheet=worksheet.title, sheets=list(book.sheetnames))
