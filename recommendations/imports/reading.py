@@ -39,8 +39,11 @@ def table_open(*, source: SourceFile, file_name: str, encoding: str | None = Non
     if is_xlsx(head, file_name):
         return _xlsx_read(source.file, sheet)
     name = encoding_detect(source.file, encoding)
-    text = io.TextIOWrapper(source.file, encoding=name, errors="strict", newline="")
-    return _csv_read(text, name)
+    # A detected encoding decodes the whole file (encoding_detect read it all). One the admin chose may fail on
+    # some byte: decode with surrogateescape and look for the escapes row by row, so that the error names the row.
+    errors = "surrogateescape" if encoding else "strict"
+    text = io.TextIOWrapper(source.file, encoding=name, errors=errors, newline="")
+    return _csv_read(text, name, check=bool(encoding))
 
 
 def table_read(*, data: bytes, file_name: str, encoding: str | None = None, sheet: str | None = None) -> Table:
@@ -156,7 +159,10 @@ def _legacy_guess(data: bytes) -> str:
     return "mac_roman" if scores["mac_roman"] > scores["cp1252"] else "cp1252"
 
 
-def _csv_read(text: IO[str], encoding: str) -> Table:
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
+def _csv_read(text: IO[str], encoding: str, *, check: bool = False) -> Table:
     # newline="" keeps CR, LF and CRLF for the csv module, which treats all three (and bare CR) as line ends.
     reader = csv.reader(text, strict=True)
     try:
@@ -167,6 +173,8 @@ def _csv_read(text: IO[str], encoding: str) -> Table:
         raise ImportFailure(f"The file is not readable CSV: {exc}.", row=1) from exc
     except UnicodeDecodeError as exc:
         raise _undecodable(exc, encoding, 1) from exc
+    if check:
+        _decoded_check(header, encoding, 1)
     header = [h.strip() for h in header]
     if not any(header):
         raise ImportFailure("The first row (the header) is empty.", row=1)
@@ -174,6 +182,8 @@ def _csv_read(text: IO[str], encoding: str) -> Table:
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for cells in reader:
+                if check:
+                    _decoded_check(cells, encoding, reader.line_num)
                 if any(c.strip() for c in cells):
                     yield reader.line_num, cells
         except csv.Error as exc:
@@ -185,6 +195,17 @@ def _csv_read(text: IO[str], encoding: str) -> Table:
             raise _undecodable(exc, encoding, reader.line_num + 1) from exc
 
     return Table(header=header, rows=rows(), encoding=encoding)
+
+
+def _decoded_check(cells: list[str], encoding: str, line: int) -> None:
+    for cell in cells:
+        if match := _ESCAPED.search(cell):
+            raise ImportFailure(
+                f"The file is not valid {encoding}: byte 0x{ord(match.group()) - 0xDC00:02X} on line {line}. "
+                "Choose its encoding.",
+                row=line,
+                value=encoding,
+            )
 
 
 def _undecodable(exc: UnicodeDecodeError, encoding: str, line: int) -> ImportFailure:
