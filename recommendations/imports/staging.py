@@ -22,6 +22,7 @@ from reviews.models import Review
 
 ROWS = "import_stage_rec"
 LINKS = "import_stage_link"  # link "s": recommending state, "i": issue
+PLAN = "import_stage_plan"  # per row: its review, its recommendation, and op c(reate), u(pdate) or n(unchanged)
 _BATCH = 5000
 _ROW_COLUMNS = (
     "row_number", "state_id", "session_id", "natural_key", "kind", "paragraph_ref", "text", "response",
@@ -65,8 +66,7 @@ class Stage:
             f"CREATE TEMP TABLE {ROWS} (row_number integer PRIMARY KEY, state_id integer NOT NULL, "
             "session_id integer NOT NULL, natural_key varchar(64) NOT NULL, kind varchar(20) NOT NULL, "
             "paragraph_ref varchar(20) NOT NULL, text text NOT NULL, response varchar(10) NOT NULL, "
-            "response_original varchar(100) NOT NULL, action_category integer NULL, first_row integer NULL, "
-            "review_id bigint NULL, rec_id bigint NULL, op char(1) NULL)"
+            "response_original varchar(100) NOT NULL, action_category integer NULL, first_row integer NULL)"
         )
         self.cursor.execute(
             f"CREATE TEMP TABLE {LINKS} "
@@ -74,7 +74,7 @@ class Stage:
         )
 
     def drop(self) -> None:
-        for table in (ROWS, LINKS):
+        for table in (ROWS, LINKS, PLAN):
             self.cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     # --- loading -----------------------------------------------------------------------------------------------
@@ -151,35 +151,34 @@ class Stage:
     # --- plan --------------------------------------------------------------------------------------------------
 
     def plan(self) -> None:
-        """op: c(reate), u(pdate) or n (unchanged), by matching each row to a stored one by review and key."""
-        self._reviews_match()
-        self._execute(f"""
-            UPDATE {ROWS} SET rec_id = x.id FROM {_REC} x
-            WHERE x.review_id = {ROWS}.review_id AND x.natural_key = {ROWS}.natural_key""")  # fmt: skip
-        self._execute(f"UPDATE {ROWS} SET op = 'c' WHERE rec_id IS NULL")
+        """The plan table, in one pass: each row matched to its review and stored recommendation by natural key.
+
+        A narrow table of its own rather than UPDATEs of the stage: updating a wide row rewrites it whole.
+        """
         differs = " OR ".join(
-            f"COALESCE(x.{name}, 0) <> COALESCE({ROWS}.{name}, 0)" if name == "action_category"
-            else f"x.{name} <> {ROWS}.{name}"
+            f"COALESCE(x.{name}, 0) <> COALESCE(s.{name}, 0)" if name == "action_category" else f"x.{name} <> s.{name}"
             for name in _VALUES
-        )  # fmt: skip
-        changed = [f"EXISTS (SELECT 1 FROM {_REC} x WHERE x.id = {ROWS}.rec_id AND ({differs}))"]
+        )
+        links_differ = []
         for link, table, column in (("i", _ISSUES, "issue_id"), ("s", _STATES, "state_id")):
-            changed += [
-                f"""EXISTS (SELECT 1 FROM {LINKS} l WHERE l.row_number = {ROWS}.row_number AND l.link = '{link}'
-                    AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.recommendation_id = {ROWS}.rec_id
+            links_differ += [
+                f"""EXISTS (SELECT 1 FROM {LINKS} l WHERE l.row_number = s.row_number AND l.link = '{link}'
+                    AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.recommendation_id = x.id
                                     AND t.{column} = l.target_id))""",
-                f"""EXISTS (SELECT 1 FROM {table} t WHERE t.recommendation_id = {ROWS}.rec_id
-                    AND NOT EXISTS (SELECT 1 FROM {LINKS} l WHERE l.row_number = {ROWS}.row_number
+                f"""EXISTS (SELECT 1 FROM {table} t WHERE t.recommendation_id = x.id
+                    AND NOT EXISTS (SELECT 1 FROM {LINKS} l WHERE l.row_number = s.row_number
                                     AND l.link = '{link}' AND l.target_id = t.{column}))""",
             ]
-        self._execute(
-            f"UPDATE {ROWS} SET op = CASE WHEN {' OR '.join(changed)} THEN 'u' ELSE 'n' END WHERE rec_id IS NOT NULL"
-        )
-
-    def _reviews_match(self) -> None:
         self._execute(f"""
-            UPDATE {ROWS} SET review_id = r.id FROM {_REVIEW} r
-            WHERE r.state_id = {ROWS}.state_id AND r.session_id = {ROWS}.session_id""")  # fmt: skip
+            CREATE TEMP TABLE {PLAN} AS
+            SELECT s.row_number, r.id AS review_id, x.id AS rec_id,
+                   CASE WHEN x.id IS NULL THEN 'c' WHEN {differs} OR {" OR ".join(links_differ)} THEN 'u' ELSE 'n'
+                   END AS op
+            FROM {ROWS} s
+            LEFT JOIN {_REVIEW} r ON r.state_id = s.state_id AND r.session_id = s.session_id
+            LEFT JOIN {_REC} x ON x.review_id = r.id AND x.natural_key = s.natural_key""")  # fmt: skip
+        self._execute(f"CREATE UNIQUE INDEX {PLAN}_row ON {PLAN} (row_number)")
+        self._execute(f"ANALYZE {PLAN}")
 
     def counts(self) -> dict:
         def scalar(sql: str) -> int:
@@ -190,7 +189,7 @@ class Stage:
             self.cursor.execute(sql)
             return dict(self.cursor.fetchall())
 
-        ops = grouped(f"SELECT op, COUNT(*) FROM {ROWS} GROUP BY op")
+        ops = grouped(f"SELECT op, COUNT(*) FROM {PLAN} GROUP BY op")
         self.cursor.execute(f"SELECT kind, response, COUNT(*) FROM {ROWS} GROUP BY kind, response")
         by_response = {(kind, response): n for kind, response, n in self.cursor.fetchall()}
         recommendations = {response: n for (kind, response), n in by_response.items() if kind != _PLEDGE}
@@ -213,7 +212,8 @@ class Stage:
             "sessions": scalar(f"SELECT COUNT(DISTINCT session_id) FROM {ROWS}"),
             "reviews": scalar(f"SELECT COUNT(*) FROM (SELECT DISTINCT state_id, session_id FROM {ROWS}) s"),
             "reviews_to_create": scalar(
-                f"SELECT COUNT(*) FROM (SELECT DISTINCT state_id, session_id FROM {ROWS} WHERE review_id IS NULL) s"
+                f"SELECT COUNT(*) FROM (SELECT DISTINCT s.state_id, s.session_id FROM {ROWS} s "
+                f"JOIN {PLAN} p ON p.row_number = s.row_number WHERE p.review_id IS NULL) m"
             ),
             "issues": scalar(f"SELECT COUNT(DISTINCT target_id) FROM {LINKS} WHERE link = 'i'"),
         }
@@ -222,46 +222,55 @@ class Stage:
 
     def commit(self) -> None:
         """Write the plan: missing reviews, new recommendations, changed ones, and their links."""
-        self.cursor.execute(f"SELECT DISTINCT state_id, session_id FROM {ROWS} WHERE review_id IS NULL")
+        self.cursor.execute(
+            f"SELECT DISTINCT s.state_id, s.session_id FROM {ROWS} s JOIN {PLAN} p ON p.row_number = s.row_number "
+            "WHERE p.review_id IS NULL"
+        )
         missing = self.cursor.fetchall()
         if missing:
             Review.objects.bulk_create([Review(state_id=s, session_id=n) for s, n in missing], batch_size=_BATCH)
-            self._reviews_match()
+            self._execute(f"""
+                UPDATE {PLAN} SET review_id = r.id FROM {ROWS} s, {_REVIEW} r
+                WHERE {PLAN}.review_id IS NULL AND s.row_number = {PLAN}.row_number
+                  AND r.state_id = s.state_id AND r.session_id = s.session_id""")  # fmt: skip
         self._ids_reserve()
         now = timezone.now()
-        values = ", ".join(_VALUES)
+        values = ", ".join(f"s.{name}" for name in _VALUES)
         self._execute(
-            f"INSERT INTO {_REC} (id, review_id, natural_key, {values}, created_at, updated_at) "
-            f"SELECT rec_id, review_id, natural_key, {values}, %s, %s FROM {ROWS} WHERE op = 'c' ORDER BY row_number",
+            f"INSERT INTO {_REC} (id, review_id, natural_key, {', '.join(_VALUES)}, created_at, updated_at) "
+            f"SELECT p.rec_id, p.review_id, s.natural_key, {values}, %s, %s "
+            f"FROM {ROWS} s JOIN {PLAN} p ON p.row_number = s.row_number WHERE p.op = 'c' ORDER BY s.row_number",
             [now, now],
         )
         assignments = ", ".join(f"{name} = s.{name}" for name in _VALUES)
         self._execute(
-            f"UPDATE {_REC} SET {assignments}, updated_at = %s FROM {ROWS} s WHERE {_REC}.id = s.rec_id AND s.op = 'u'",
+            f"UPDATE {_REC} SET {assignments}, updated_at = %s "
+            f"FROM {ROWS} s JOIN {PLAN} p ON p.row_number = s.row_number "
+            f"WHERE {_REC}.id = p.rec_id AND p.op = 'u'",
             [now],
         )
         for link, table, column in (("i", _ISSUES, "issue_id"), ("s", _STATES, "state_id")):
-            self._execute(f"DELETE FROM {table} WHERE recommendation_id IN (SELECT rec_id FROM {ROWS} WHERE op = 'u')")
+            self._execute(f"DELETE FROM {table} WHERE recommendation_id IN (SELECT rec_id FROM {PLAN} WHERE op = 'u')")
             self._execute(f"""
                 INSERT INTO {table} (recommendation_id, {column})
-                SELECT DISTINCT r.rec_id, l.target_id FROM {LINKS} l JOIN {ROWS} r ON r.row_number = l.row_number
-                WHERE l.link = '{link}' AND r.op IN ('c', 'u')""")  # fmt: skip
+                SELECT DISTINCT p.rec_id, l.target_id FROM {LINKS} l JOIN {PLAN} p ON p.row_number = l.row_number
+                WHERE l.link = '{link}' AND p.op IN ('c', 'u')""")  # fmt: skip
 
     def _ids_reserve(self) -> None:
         """Give each new recommendation its id before the insert, so that its links need no lookup afterwards."""
         if self.postgres:
-            # nextval row by row: safe beside any other writer of the table.
             self.cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Recommendation._meta.db_table])
             (sequence,) = self.cursor.fetchone()
-            self._execute(f"UPDATE {ROWS} SET rec_id = nextval(%s::regclass) WHERE op = 'c'", [sequence])
+            # nextval row by row: safe beside any other writer of the table.
+            self._execute(f"UPDATE {PLAN} SET rec_id = nextval(%s::regclass) WHERE op = 'c'", [sequence])
         else:
             # SQLite has one writer at a time: the ids after the highest are ours until the commit.
             self._execute(f"""
-                UPDATE {ROWS} SET rec_id = n.id
+                UPDATE {PLAN} SET rec_id = n.id
                 FROM (SELECT row_number, (SELECT COALESCE(MAX(id), 0) FROM {_REC})
                                          + ROW_NUMBER() OVER (ORDER BY row_number) AS id
-                      FROM {ROWS} WHERE op = 'c') n
-                WHERE n.row_number = {ROWS}.row_number""")  # fmt: skip
+                      FROM {PLAN} WHERE op = 'c') n
+                WHERE n.row_number = {PLAN}.row_number""")  # fmt: skip
 
     def _execute(self, sql: str, params=None) -> None:
         self.cursor.execute(sql, params)
