@@ -17,11 +17,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PYTHONPATH=/app \
-    DJANGO_SETTINGS_MODULE=uprtrax.settings
+    DJANGO_SETTINGS_MODULE=uprtrax.settings \
+    DJANGO_MEDIA_ROOT=/var/lib/uprtrax/media
 RUN groupadd --system --gid 10001 uprtrax \
     && useradd --system --uid 10001 --gid uprtrax --home-dir /app --no-create-home --shell /usr/sbin/nologin uprtrax \
-    && mkdir -p /var/lib/uprtrax \
-    && chown uprtrax:uprtrax /var/lib/uprtrax
+    && mkdir -p /var/lib/uprtrax /var/lib/uprtrax/media \
+    && chown uprtrax:uprtrax /var/lib/uprtrax /var/lib/uprtrax/media
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # The code stays owned by root: the application user can read it, not change it.

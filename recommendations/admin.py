@@ -113,14 +113,16 @@ class RecommendationAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 class ImportRunAdmin(admin.ModelAdmin):
     """Read-only: runs are written by the import service, never by hand."""
 
-    list_display = ("started_at", "kind", "status", "file_name", "user", "duration")
-    list_filter = ("kind", "status")
+    list_display = ("started_at", "kind", "status", "dry_run", "file_name", "user", "duration")
+    list_filter = ("kind", "status", "dry_run")
     search_fields = ("file_name", "sha256")
     date_hierarchy = "started_at"
     list_select_related = ("user",)
+    # The stored upload is never served (no media URL): a link to it would lead nowhere.
+    exclude = ("upload",)
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return [field.name for field in self.model._meta.fields if field.name != "upload"]
 
     def has_add_permission(self, request):
         return False
@@ -131,7 +133,8 @@ class ImportRunAdmin(admin.ModelAdmin):
 
 @admin.register(ImportMapping)
 class ImportMappingAdmin(admin.ModelAdmin):
-    list_display = ("name", "created_by", "updated_at")
+    list_display = ("name", "kind", "created_by", "updated_at")
+    list_filter = ("kind",)
     search_fields = ("name",)
     readonly_fields = ("created_by", "created_at", "updated_at")
 

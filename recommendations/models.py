@@ -161,6 +161,8 @@ class ImportMapping(models.Model):
     """A saved column mapping (file column -> field, value synonyms, separators) to reuse for other files."""
 
     name = models.CharField(max_length=100, unique=True)
+    # Presets are per kind: a mapping names the fields of one importer (recommendations or assessments).
+    kind = models.CharField(max_length=20, choices=ImportRun.Kind, default=ImportRun.Kind.RECOMMENDATIONS)
     mapping = models.JSONField(default=dict)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_mappings"

@@ -4,7 +4,9 @@ Reference data (states, groups, cycles, sessions, issues) is loaded into every t
 pick real states and sessions instead of inventing them.
 """
 
+import csv
 import datetime
+import io
 
 import factory
 from factory.django import DjangoModelFactory
@@ -101,3 +103,12 @@ class AssessmentFactory(DjangoModelFactory):
     comment = "A national action plan was adopted but is not funded."
     assessed_on = datetime.date(2015, 6, 1)
     visibility = Assessment.Visibility.PUBLIC
+
+
+def csv_bytes(header, rows, *, encoding: str = "utf-8", newline: str = "\n") -> bytes:
+    """A CSV file as an import receives it: a header row, then the rows, in the given encoding."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=newline)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode(encoding)

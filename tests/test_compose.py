@@ -670,3 +670,15 @@ def test_collectstatic_succeeds_as_the_image_build_runs_it(tmp_path):
     own_assets = {path.relative_to(static).as_posix() for path in static.rglob("*") if path.is_file()}
     assert "admin/css/base.css" in manifest["paths"]
     assert own_assets - set(manifest["paths"]) == set()
+
+
+def test_web_and_worker_share_the_uploads_volume_at_the_images_media_root():
+    """Import jobs: web stores the uploaded file, a worker reads it; without one shared volume every job fails."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    media_root = re.search(r"DJANGO_MEDIA_ROOT=(\S+)", dockerfile).group(1)
+    run = " ".join(_instructions("RUN"))
+    assert re.search(rf"mkdir -p [^&]*{re.escape(media_root)}", run)
+    assert re.search(rf"chown uprtrax:uprtrax [^&]*{re.escape(media_root)}", run)
+    for name in ("web", "worker"):
+        assert f"uploads:{media_root}" in SERVICES[name]["volumes"], name
+    assert "uploads" in COMPOSE["volumes"]

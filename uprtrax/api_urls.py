@@ -1,8 +1,9 @@
-"""The API, version 1, mounted at /api/v1/: read-only reference data for now."""
+"""The API, version 1, mounted at /api/v1/: read-only reference data, and the staff's import jobs."""
 
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from recommendations.api import IssueViewSet
+from recommendations.imports.api import ImportRunViewSet
 from reviews.api import CycleViewSet, RegionalGroupViewSet, SessionViewSet, StateViewSet
 
 app_name = "api"
@@ -14,4 +15,8 @@ router.register("sessions", SessionViewSet)
 router.register("states", StateViewSet)
 router.register("issues", IssueViewSet)
 
-urlpatterns = router.urls
+# Staff only, so kept out of the public root's list of endpoints: /api/v1/imports/.
+staff_router = SimpleRouter()
+staff_router.register("imports", ImportRunViewSet)
+
+urlpatterns = router.urls + staff_router.urls

@@ -10,6 +10,11 @@ app = Celery("uprtrax")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["uprtrax"])  # uprtrax is not an installed app: name it so that its tasks.py is found
+app.autodiscover_tasks(["recommendations.imports"])  # the import jobs' tasks live in the imports package
 
 # Periodic jobs (Celery beat). Each entry says why it runs.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # A killed or restarted worker leaves its import "running": once its heartbeat has expired, mark it failed
+    # with the reason, so that the page and the API say so and offer to run it again.
+    "import-runs-reap": {"task": "recommendations.imports.tasks.import_runs_reap", "schedule": 60.0},
+}

@@ -124,7 +124,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not _static_manifest
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploaded files (import jobs keep their file here between the preview and the commit). Never served: no URL
+# maps to it. The web process writes it and the workers read it, so in Compose both mount one volume there.
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 
 # Redis serves as cache and Celery broker when configured; without it everything stays in-process.
 REDIS_URL = env_str("REDIS_URL")

@@ -4,11 +4,11 @@ import functools
 from dataclasses import dataclass
 
 from recommendations.imports.keys import recommendation_natural_key
-from recommendations.imports.layouts import UPR_INFO, Layout
+from recommendations.imports.layouts import REVIEW_FIELDS, UPR_INFO, Layout
 from recommendations.imports.normalise import PLEDGE, RESPONSE_SYNONYMS, cell_clean, cell_split, synonym
 from recommendations.imports.problems import Problem
+from recommendations.imports.review_lookup import ReviewLookup, whole_number
 from recommendations.models import Issue, Recommendation
-from reviews.models import Session
 from reviews.names import normalise_name
 from reviews.selectors import UnknownState, state_index, state_resolve
 
@@ -47,8 +47,8 @@ class RowValidator:
     def __init__(self, *, layout: Layout):
         self.layout = layout
         self.states = state_index()
-        self.sessions = dict(Session.objects.values_list("number", "id"))
-        self.session_numbers = {pk: number for number, pk in self.sessions.items()}
+        self.reviews = ReviewLookup(columns=layout.columns, state_of=self._state)
+        self.review_fields = [name for name in REVIEW_FIELDS if name in layout.columns]
         self.issues = {normalise_name(name): pk for pk, name in Issue.objects.values_list("id", "name")}
         self._state_errors: dict[str, str] = {}
         self.misfiled = {(self.states.get(bad), number): good for (bad, number), good in _MISFILED_REVIEWS.items()}
@@ -86,21 +86,24 @@ class RowValidator:
         def warn(name: str, value: str, message: str) -> None:
             warnings.append(Problem(number, columns.get(name, name), value, message))
 
-        value = self._cell(cells, index, "session")
-        session_id = None
-        try:
-            session_number = int(float(value))
-            session_id = self.sessions.get(session_number)
-        except ValueError:
-            session_number = None
-        if session_id is None:
-            known = f"known sessions are {min(self.sessions)}–{max(self.sessions)}" if self.sessions else "none known"
-            error("session", value, f"Unknown session ({known}).")
-
         under_review = self._cell(cells, index, "state_under_review")
-        state_id, message = self._state(under_review) if under_review else (None, "The state under review is empty.")
-        if state_id is None:
+        state_id, message = self._state(under_review) if under_review else (None, "")
+        if state_id is None and under_review:
             error("state_under_review", under_review, message)
+        located = self.reviews.locate(
+            values={name: self._cell(cells, index, name) for name in self.review_fields},
+            state_id=state_id,
+            state_value=under_review,
+        )
+        for name, value, message in located.problems:
+            error(name, value, message)
+        state_id, session_id, session_number = located.state_id, located.session_id, located.session_number
+        symbol_failed = any(name == "document_symbol" for name, _, _ in located.problems)
+        if state_id is None and not under_review and not symbol_failed:
+            if "state_under_review" in columns:
+                error("state_under_review", "", "The state under review is empty.")
+            else:
+                error("document_symbol", "", "No document symbol, and it is what names the state under review here.")
         elif self.layout.name == UPR_INFO and (state_id, session_number) in self.misfiled:
             warn("state_under_review", under_review,
                  f"UPR Info files part of {self.misfiled[(state_id, session_number)]}'s session {session_number} "
@@ -122,15 +125,10 @@ class RowValidator:
             error("response", response_value, _RESPONSE_HELP)
 
         action_value = self._cell(cells, index, "action_category")
-        action = None
-        if action_value:
-            try:
-                action = int(float(action_value))
-            except ValueError:
-                action = 0
-            if not 1 <= action <= 5 or float(action_value) != action:
-                error("action_category", action_value, "Unknown action category; use 1 to 5, or leave it empty.")
-                action = None
+        action = whole_number(action_value) if action_value else None
+        if action_value and not (action and 1 <= action <= 5):
+            error("action_category", action_value, "Unknown action category; use 1 to 5, or leave it empty.")
+            action = None
 
         recommending: list[int] = []
         states_value = self._cell(cells, index, "recommending_states")

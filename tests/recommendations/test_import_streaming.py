@@ -1,8 +1,6 @@
 """The streaming pipeline: files read from disk as rows are consumed, staged in SQL, problems capped with totals,
 the near-duplicate merge, encoding detection over the whole file, and the same pipeline on SQLite."""
 
-import csv
-import io
 import os
 import subprocess
 import sys
@@ -13,6 +11,7 @@ import pytest
 from recommendations.imports import runs
 from recommendations.imports.service import recommendation_import
 from recommendations.models import ImportRun, Recommendation
+from tests.factories import csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _csv(rows, *, encoding="utf-8") -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
+    return csv_bytes(HEADER, rows, encoding=encoding)
 
 
 def _rows(n, *, session="3"):
@@ -132,3 +127,16 @@ print(first.ok, first.counts["create"], again.counts["unchanged"], Recommendatio
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["True", "50", "50", "50", "50"]
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ({"columns": {"text": "text"}, "synonyms": ["Supported"]}, "Synonyms map a field"),
+        ({"columns": {"text": "text"}, "synonyms": {"response": "accepted"}}, "Synonyms map a field"),
+        ({"columns": {"text": "text"}, "separators": ";"}, "Separators map a field"),
+    ],
+)
+def test_a_malformed_mapping_is_an_error_not_a_crash(mapping, message):
+    report = recommendation_import(source=_csv(_rows(1)), file_name="m.csv", mapping=mapping, dry_run=True)
+    assert not report.ok and message in report.errors[0].message

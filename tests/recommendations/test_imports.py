@@ -1,6 +1,5 @@
 """The recommendation import pipeline: reading, layouts, validation, preview, commit and the command."""
 
-import csv
 import io
 import json
 import zipfile
@@ -14,6 +13,7 @@ from recommendations.imports.reading import text_decode
 from recommendations.imports.service import recommendation_import
 from recommendations.models import ImportRun, Recommendation
 from reviews.models import Review
+from tests.factories import csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +26,7 @@ ROWS = [
 
 
 def _csv(rows, header=CANONICAL, *, encoding="utf-8", newline="\n") -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator=newline)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
+    return csv_bytes(header, rows, encoding=encoding, newline=newline)
 
 
 def _import(data: bytes, *, dry_run=False, **kwargs):
