@@ -4,7 +4,7 @@ words each field accepts."""
 from django.core.validators import URLValidator
 
 from followup.models import Assessment, Organisation
-from recommendations.imports.layouts import CANONICAL, MAPPING, Layout, TemplateColumn
+from recommendations.imports.layouts import CANONICAL, Layout, TemplateColumn, mapping_parse
 from recommendations.imports.problems import ImportFailure
 
 FIELDS = (
@@ -94,7 +94,7 @@ def layout_detect(*, header: list[str], mapping: dict | None) -> Layout:
     """The layout the header and optional mapping describe; raises ImportFailure naming a missing column."""
     present = set(header)
     if mapping:
-        layout = _from_mapping(mapping)
+        layout = mapping_parse(mapping, FIELDS)
     elif {"organisation", "status"} <= present:
         layout = Layout(CANONICAL, {f: f for f in FIELDS if f in present}, separators=dict.fromkeys(MULTI_VALUED, ";"))
     else:
@@ -120,23 +120,3 @@ def layout_detect(*, header: list[str], mapping: dict | None) -> Layout:
             row=1,
         )
     return layout
-
-
-def _from_mapping(mapping: dict) -> Layout:
-    if not isinstance(mapping, dict) or not isinstance(mapping.get("columns"), dict):
-        raise ImportFailure('A mapping is a JSON object with "columns": {"file column": "field", ...}.')
-    columns: dict[str, str] = {}
-    for column, name in mapping["columns"].items():
-        if name not in FIELDS:
-            raise ImportFailure(f'Unknown field "{name}" for column "{column}"; fields are: {", ".join(FIELDS)}.',
-                                column=column, value=str(name))  # fmt: skip
-        columns[name] = column
-    given = mapping.get("synonyms") or {}
-    if not isinstance(given, dict) or not all(isinstance(values, dict) for values in given.values()):
-        raise ImportFailure('Synonyms map a field to {"value in the file": "value"}.')
-    synonyms = {name: {str(k).strip().casefold(): str(v) for k, v in values.items()} for name, values in given.items()}
-    separators = mapping.get("separators") or {}
-    if not isinstance(separators, dict):
-        raise ImportFailure('Separators map a field to its separator: {"recommending_states": ";"}.')
-    separators = {name: str(sep) for name, sep in separators.items() if sep}
-    return Layout(MAPPING, columns, synonyms, separators)

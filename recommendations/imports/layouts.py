@@ -131,7 +131,7 @@ def layout_detect(*, header: list[str], mapping: dict | None) -> Layout:
     """The layout the header and optional mapping describe; raises ImportFailure naming a missing column."""
     present = set(header)
     if mapping:
-        layout = _from_mapping(mapping)
+        layout = mapping_parse(mapping, FIELDS)
     elif set(_UPR_INFO_COLUMNS) - {"Issue"} <= present:
         layout = Layout(
             UPR_INFO,
@@ -184,13 +184,15 @@ def _missing_failure(missing: list[str], layout: Layout, header: list[str]) -> I
     )
 
 
-def _from_mapping(mapping: dict) -> Layout:
+def mapping_parse(mapping: dict, fields: tuple[str, ...]) -> Layout:
+    """A mapping (JSON: columns, synonyms, separators) -> Layout, for any kind of import with these fields;
+    ImportFailure on a malformed mapping or an unknown field."""
     if not isinstance(mapping, dict) or not isinstance(mapping.get("columns"), dict):
         raise ImportFailure('A mapping is a JSON object with "columns": {"file column": "field", ...}.')
     columns: dict[str, str] = {}
     for column, name in mapping["columns"].items():
-        if name not in FIELDS:
-            raise ImportFailure(f'Unknown field "{name}" for column "{column}"; fields are: {", ".join(FIELDS)}.',
+        if name not in fields:
+            raise ImportFailure(f'Unknown field "{name}" for column "{column}"; fields are: {", ".join(fields)}.',
                                 column=column, value=str(name))  # fmt: skip
         columns[name] = column
     raw_synonyms, raw_separators = mapping.get("synonyms") or {}, mapping.get("separators") or {}
