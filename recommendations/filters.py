@@ -1,114 +1,182 @@
-"""The one FilterSet for recommendations: it serves the HTML list, the API and exports alike."""
+"""The one FilterSet for recommendations: it serves the search page, its facets, the exports and the API alike.
+
+Every filter takes several values by repeating its parameter (`?sur=FRA&sur=DEU`): values of one filter are
+alternatives (OR), filters combine (AND). Codes are those people see in URLs: ISO3 for states, group codes,
+organisation acronyms, session and cycle numbers, issue slugs. An unknown value is a form error naming it, and the
+result is empty, never the unfiltered list.
+"""
+
+from typing import ClassVar
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
-from django_filters.fields import ModelChoiceField
+from django.db.models import Exists, OuterRef, QuerySet
 
-from recommendations.models import Issue, Recommendation
-from reviews.models import Session, State
+from followup.models import Assessment
+from recommendations import search
+from recommendations.facets import Reference, reference_load
+from recommendations.models import Recommendation
+
+QUERY_MAX_LENGTH = 300
+VALUES_MAX = 50  # values of one filter; more is an error, not a slow query
+
+STATUS_NONE = "none"
+STATUS_CHOICES = [*[(value, label) for value, label in Assessment.Status.choices], (STATUS_NONE, "Not assessed")]
+KIND_ANY = "any"
+KIND_CHOICES = [*Recommendation.Kind.choices, (KIND_ANY, "Recommendations and pledges")]
+RESPONSE_CHOICES = [
+    (Recommendation.Response.ACCEPTED, "Accepted"),
+    (Recommendation.Response.NOTED, "Noted"),
+    (Recommendation.Response.PENDING, "Pending"),
+]
+ACTION_CHOICES = [(str(value), label) for value, label in Recommendation.ActionCategory.choices]
+SORT_RELEVANCE, SORT_DATE, SORT_OLDEST, SORT_STATE = "relevance", "date", "oldest", "state"
+SORT_CHOICES = [
+    (SORT_RELEVANCE, "Relevance"),
+    (SORT_DATE, "Newest first"),
+    (SORT_OLDEST, "Oldest first"),
+    (SORT_STATE, "State under review, A–Z"),
+]
 
 
-class StateCodeField(ModelChoiceField):
-    """A state given by its ISO 3166-1 alpha-3 code, in any case; listed by short name in the form."""
+class CodesField(forms.MultipleChoiceField):
+    """Several codes, each normalised (case, spaces) before it is checked; the message names the bad value."""
 
-    default_error_messages = {"invalid_choice": "No state with code '%(value)s'."}
+    def __init__(self, *, normalise=str.strip, invalid="Unknown value '%(value)s'.", **kwargs):
+        self.normalise = normalise
+        kwargs.setdefault("error_messages", {})["invalid_choice"] = invalid
+        super().__init__(**kwargs)
 
     def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().upper()
-        return super().to_python(value)
-
-    def label_from_instance(self, obj: State) -> str:
-        return obj.short_name
-
-
-class SessionNumberField(ModelChoiceField):
-    default_error_messages = {"invalid_choice": "No session number '%(value)s'."}
-
-    def label_from_instance(self, obj: Session) -> str:
-        return f"Session {obj.number} ({obj.year})"
+        if isinstance(value, str):  # a plain dict rather than a QueryDict: one value
+            value = [value]
+        values = [self.normalise(str(v)) for v in super().to_python(value)]
+        values = [v for v in dict.fromkeys(values) if v]
+        if len(values) > VALUES_MAX:
+            raise forms.ValidationError(f"Choose at most {VALUES_MAX} values here ({len(values)} were given).")
+        return values
 
 
-class IssueSlugField(ModelChoiceField):
-    default_error_messages = {"invalid_choice": "No issue '%(value)s'."}
+class CodesFilter(django_filters.MultipleChoiceFilter):
+    field_class = CodesField
+
+    def __init__(self, *args, normalise=str.strip, invalid=None, **kwargs):
+        kwargs["normalise"] = normalise
+        if invalid:
+            kwargs["invalid"] = invalid
+        super().__init__(*args, **kwargs)
+
+
+def _upper(value: str) -> str:
+    return value.strip().upper()
+
+
+def _lower(value: str) -> str:
+    return value.strip().lower()
 
 
 class RecommendationFilterForm(forms.Form):
     label_suffix = ""
 
-
-class StateCodeFilter(django_filters.ModelChoiceFilter):
-    field_class = StateCodeField
-
-
-class SessionNumberFilter(django_filters.ModelChoiceFilter):
-    field_class = SessionNumberField
+    def clean_q(self):
+        text = " ".join(self.cleaned_data.get("q", "").split())
+        return text if any(c.isalnum() for c in text) else ""  # lone signs or quotes: no search at all
 
 
-class IssueSlugFilter(django_filters.ModelChoiceFilter):
-    field_class = IssueSlugField
+_LINK_STATES = Recommendation.recommending_states.through
+_LINK_ISSUES = Recommendation.issues.through
 
 
 class RecommendationFilterSet(django_filters.FilterSet):
-    """Filters by text, state under review (`sur`), recommending state (`from`), session, response, issue, kind.
+    """Text (`q`), state under review (`sur`) and its regional group (`sur_region`), recommending state (`from`),
+    its group (`from_region`) and organisations (`org`), `session`, `cycle`, `response`, action category
+    (`action`), `issue`, `kind`, implementation status at mid-term (`status`), and the order (`sort`).
 
-    Without `kind` only recommendations are listed: voluntary pledges are not recommendations and are shown
-    only when asked for. An invalid filter (an unknown state code, say) yields no results and a form error,
-    never the unfiltered list.
+    Without `kind` only recommendations are listed: voluntary pledges are shown only when asked for.
     """
 
-    KIND_ANY = "any"
-
-    q = django_filters.CharFilter(method="filter_text", label="Text contains")
-    sur = StateCodeFilter(
-        field_name="review__state",
-        to_field_name="iso3",
-        queryset=State.objects.all(),
-        label="State under review",
-        empty_label="Any state",
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label="Search the text",
+        max_length=QUERY_MAX_LENGTH,
+        help_text='Words, "a phrase", -word to leave out.',
+        error_messages={
+            "max_length": "A search may hold at most %(limit_value)d characters (this one has %(show_value)d)."
+        },
     )
+    sur = CodesFilter(method="filter_sur", label="State under review", normalise=_upper, invalid=(
+        "No state with code '%(value)s'."))  # fmt: skip
+    sur_region = CodesFilter(method="filter_sur_region", label="Regional group (state under review)",
+                             normalise=_upper, invalid="No regional group '%(value)s'.")  # fmt: skip
     # "from" is a Python keyword, so this filter is declared through the class namespace.
-    locals()["from"] = StateCodeFilter(
-        field_name="recommending_states",
-        to_field_name="iso3",
-        queryset=State.objects.all(),
-        label="Recommending state",
-        empty_label="Any state",
-    )
-    session = SessionNumberFilter(
-        field_name="review__session",
-        to_field_name="number",
-        queryset=Session.objects.all(),
-        label="Session",
-        empty_label="Any session",
-    )
-    response = django_filters.ChoiceFilter(
-        choices=[
-            (Recommendation.Response.ACCEPTED, "Accepted"),
-            (Recommendation.Response.NOTED, "Noted"),
-            (Recommendation.Response.PENDING, "Pending"),
-        ],
-        label="Response",
-        empty_label="Any response",
-    )
-    issue = IssueSlugFilter(
-        field_name="issues", to_field_name="slug", queryset=Issue.objects.all(), label="Issue", empty_label="Any issue"
-    )
-    kind = django_filters.ChoiceFilter(
-        method="filter_kind",
-        choices=[
-            (Recommendation.Kind.VOLUNTARY_PLEDGE, "Voluntary pledges"),
-            (KIND_ANY, "Recommendations and pledges"),
-        ],
-        label="Kind",
-        empty_label="Recommendations",
-    )
+    locals()["from"] = CodesFilter(method="filter_from", label="Recommending state", normalise=_upper,
+                                   invalid="No state with code '%(value)s'.")  # fmt: skip
+    from_region = CodesFilter(method="filter_from_region", label="Regional group (recommending state)",
+                              normalise=_upper, invalid="No regional group '%(value)s'.")  # fmt: skip
+    org = CodesFilter(method="filter_org", label="Organisation (recommending state)", normalise=_upper,
+                      invalid="No organisation '%(value)s'.")  # fmt: skip
+    session = CodesFilter(method="filter_session", label="Session", invalid="No session number '%(value)s'.")
+    cycle = CodesFilter(method="filter_cycle", label="Cycle", invalid="No cycle '%(value)s'.")
+    response = CodesFilter(method="filter_response", label="Response", choices=RESPONSE_CHOICES, normalise=_lower,
+                           invalid="No response '%(value)s': use accepted, noted or pending.")  # fmt: skip
+    action = CodesFilter(method="filter_action", label="Action category", choices=ACTION_CHOICES,
+                         invalid="No action category '%(value)s': use 1 to 5.")  # fmt: skip
+    issue = CodesFilter(method="filter_issue", label="Issue", normalise=_lower, invalid="No issue '%(value)s'.")
+    kind = django_filters.ChoiceFilter(method="filter_kind", choices=KIND_CHOICES, label="Kind",
+                                       empty_label="Recommendations")  # fmt: skip
+    status = CodesFilter(method="filter_status", label="Implementation at mid-term", choices=STATUS_CHOICES,
+                         normalise=_lower, invalid="No implementation status '%(value)s'.")  # fmt: skip
+    sort = django_filters.ChoiceFilter(method="filter_sort", choices=SORT_CHOICES, label="Sort by")
+
+    # Facet name -> the filters it shows (a facet's counts leave out that facet's own filter: see facets.py).
+    FACETS: ClassVar[tuple[str, ...]] = (
+        "sur", "sur_region", "from", "from_region", "org", "session", "cycle", "response", "action", "issue",
+        "status",
+    )  # fmt: skip
 
     class Meta:
         model = Recommendation
-        fields: list[str] = []
+        fields: ClassVar[list[str]] = []
         form = RecommendationFilterForm
+
+    def __init__(self, data=None, *args, reference: Reference | None = None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.reference = reference or reference_load()
+        ref = self.reference
+        choices = {
+            "sur": ref.state_choices(),
+            "from": ref.state_choices(),
+            "sur_region": ref.region_choices(),
+            "from_region": ref.region_choices(),
+            "org": ref.organisation_choices(),
+            "session": ref.session_choices(),
+            "cycle": ref.cycle_choices(),
+            "issue": ref.issue_choices(),
+        }
+        for name, values in choices.items():
+            self.filters[name].extra["choices"] = values
+
+    # --- What was asked ------------------------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        return self.form.cleaned_data.get("q", "") if self.is_valid() else ""
+
+    @property
+    def order(self) -> str:
+        """The order in force: what was asked, else relevance for a text search and newest first otherwise."""
+        asked = self.form.cleaned_data.get("sort") if self.is_valid() else ""
+        if asked == SORT_RELEVANCE and not self.text:
+            asked = ""
+        return asked or (SORT_RELEVANCE if self.text else SORT_DATE)
+
+    def without(self, name: str) -> "RecommendationFilterSet":
+        """The same search without one filter (for that filter's own facet counts)."""
+        data = self.data.copy()
+        data.pop(name, None)
+        return type(self)(data, queryset=self.queryset, reference=self.reference)
+
+    # --- Filtering -----------------------------------------------------------------------------------------------
 
     @property
     def qs(self) -> QuerySet[Recommendation]:
@@ -120,12 +188,67 @@ class RecommendationFilterSet(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         if not self.form.cleaned_data.get("kind"):
             queryset = queryset.filter(kind=Recommendation.Kind.RECOMMENDATION)
-        return queryset
+        return self._ordered(queryset)
 
-    def filter_text(self, queryset: QuerySet[Recommendation], name: str, value: str) -> QuerySet[Recommendation]:
-        return queryset.filter(text__icontains=value.strip())
+    def _ordered(self, queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+        sort = self.order
+        if sort == SORT_RELEVANCE:
+            return search.text_rank_order(queryset, self.text)
+        # Newest session first, in the report's order within it; oldest first is exactly the reverse (one index).
+        newest = ("-session_number", "id")
+        if sort == SORT_OLDEST:
+            return queryset.order_by("session_number", "-id")
+        if sort == SORT_STATE:
+            return queryset.order_by("review__state__short_name", *newest)
+        return queryset.order_by(*newest)
 
-    def filter_kind(self, queryset: QuerySet[Recommendation], name: str, value: str) -> QuerySet[Recommendation]:
-        if value == self.KIND_ANY:
-            return queryset
-        return queryset.filter(kind=value)
+    def _ids(self, kind: str, values: list[str]) -> list[int]:
+        return self.reference.ids(kind, values)
+
+    def filter_text(self, queryset, name, value):
+        return search.text_filter(queryset, value) if value else queryset
+
+    def filter_sur(self, queryset, name, value):
+        return queryset.filter(review__state_id__in=self._ids("state", value))
+
+    def filter_sur_region(self, queryset, name, value):
+        return queryset.filter(review__state__regional_group_id__in=self._ids("region", value))
+
+    def filter_from(self, queryset, name, value):
+        links = _LINK_STATES.objects.filter(recommendation_id=OuterRef("pk"), state_id__in=self._ids("state", value))
+        return queryset.filter(Exists(links))
+
+    def filter_from_region(self, queryset, name, value):
+        states = self.reference.states_in_regions(self._ids("region", value))
+        links = _LINK_STATES.objects.filter(recommendation_id=OuterRef("pk"), state_id__in=states)
+        return queryset.filter(Exists(links))
+
+    def filter_org(self, queryset, name, value):
+        states = self.reference.states_in_organisations(self._ids("organisation", value))
+        links = _LINK_STATES.objects.filter(recommendation_id=OuterRef("pk"), state_id__in=states)
+        return queryset.filter(Exists(links))
+
+    def filter_session(self, queryset, name, value):
+        return queryset.filter(session_number__in=[int(v) for v in value])
+
+    def filter_cycle(self, queryset, name, value):
+        return queryset.filter(session_number__in=self.reference.sessions_in_cycles([int(v) for v in value]))
+
+    def filter_response(self, queryset, name, value):
+        return queryset.filter(response__in=value)
+
+    def filter_action(self, queryset, name, value):
+        return queryset.filter(action_category__in=[int(v) for v in value])
+
+    def filter_issue(self, queryset, name, value):
+        links = _LINK_ISSUES.objects.filter(recommendation_id=OuterRef("pk"), issue_id__in=self._ids("issue", value))
+        return queryset.filter(Exists(links))
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(implementation_status__in=["" if v == STATUS_NONE else v for v in value])
+
+    def filter_kind(self, queryset, name, value):
+        return queryset if value == KIND_ANY else queryset.filter(kind=value)
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # applied last, in _ordered

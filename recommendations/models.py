@@ -1,6 +1,7 @@
 """Recommendations made to a state under review, the themes they touch, and how the state responded."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -63,6 +64,23 @@ class Recommendation(models.Model):
         editable=False,
         help_text="sha256 of the import key (paragraph, or recommending states and normalised text).",
     )
+    # Kept by the database for browsing (migration 0006): triggers fill session_number from the review and, on
+    # PostgreSQL, search_vector from the text (English stemming, GIN-indexed); followup.status fills
+    # implementation_status. Code never writes them.
+    session_number = models.PositiveSmallIntegerField(
+        null=True, blank=True, editable=False, help_text="The review's session number (for sorting by date)."
+    )
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    implementation_status = models.CharField(
+        "implementation status at mid-term",
+        max_length=22,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        help_text="Consolidated status of the public mid-term assessments (majority, a tie to the lower status); "
+        "empty when none.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -97,6 +115,12 @@ class Recommendation(models.Model):
             models.Index(fields=["kind", "response"], name="rec_kind_response_idx"),
             # Facet and filter by action category.
             models.Index(fields=["action_category"], name="rec_action_category_idx"),
+            # Newest session first, in the report's order within it (the search page's default order; read
+            # backwards for oldest first).
+            models.Index(fields=["-session_number", "id"], name="rec_session_desc_idx"),
+            # Facet and filter by implementation status.
+            models.Index(fields=["implementation_status"], name="rec_implementation_idx"),
+            # The GIN index on search_vector is PostgreSQL's only: migration 0006 creates it there.
         ]
 
     def __str__(self):

@@ -1,11 +1,17 @@
 """Reads for recommendations: the browsing list, one recommendation, and the home page's headline figures."""
 
+from dataclasses import dataclass, field
+
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import QueryDict
 
 from followup.models import Assessment
+from recommendations import search
+from recommendations.facets import Facet, facet_counts
+from recommendations.filters import RecommendationFilterSet
 from recommendations.models import Issue, Recommendation
-from reviews.models import Review
+from reviews.models import Review, State
 
 # Bump the version whenever the shape of the cached dict changes: old entries are then simply ignored.
 HEADLINE_COUNTS_CACHE_KEY = "uprtrax:headline-counts"
@@ -84,3 +90,110 @@ def recommendation_detail(*, pk: int) -> Recommendation:
         )
         .get(pk=pk)
     )
+
+
+# --- Search ---------------------------------------------------------------------------------------------------------
+
+PAGE_SIZES = (25, 50, 100)
+PAGE_SIZE_DEFAULT = 25
+
+
+@dataclass
+class SearchPage:
+    """One page of a search, with everything the page, its facets and its pagination show."""
+
+    filterset: RecommendationFilterSet
+    recommendations: list[Recommendation]
+    total: int
+    facets: dict[str, Facet]
+    number: int
+    page_size: int
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def chosen(self) -> list[tuple[Facet, object]]:
+        """The facet values in force, for the "remove this filter" links."""
+        return [(facet, value) for facet in self.facets.values() for value in facet.selected]
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.page_size + 1 if self.total else 0
+
+    @property
+    def end_index(self) -> int:
+        return min(self.number * self.page_size, self.total)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _positive_int(raw: str | None, *, name: str, notices: list[str]) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        notices.append(f"{name} “{str(raw)[:20]}” is not a number: showing the first page.")
+        return None
+    if value < 1:
+        notices.append(f"{name} {value} does not exist: showing the first page.")
+        return None
+    return value
+
+
+def recommendation_search(*, params: QueryDict) -> SearchPage:
+    """A page of recommendations for the search page's parameters (filters as in RecommendationFilterSet, `page`,
+    `per_page`): the recommendations of the page with their snippets as `headline`, the total and the facets.
+
+    About eight queries whatever the data: the reference tables, facets and total in one statement, the page's ids,
+    the page's rows with their states and issues, and the snippets.
+    """
+    notices: list[str] = []
+    filterset = RecommendationFilterSet(params, queryset=Recommendation.objects.all())
+    page_size = _positive_int(params.get("per_page"), name="Page size", notices=notices) or PAGE_SIZE_DEFAULT
+    if page_size not in PAGE_SIZES:
+        notices.append(f"Pages hold {', '.join(map(str, PAGE_SIZES))} recommendations: showing {PAGE_SIZE_DEFAULT}.")
+        page_size = PAGE_SIZE_DEFAULT
+    number = _positive_int(params.get("page"), name="Page", notices=notices) or 1
+    if not filterset.is_valid():
+        return SearchPage(filterset, [], 0, {}, 1, page_size, notices)
+    if problem := search.text_problem(filterset.text):
+        notices.append(problem)
+    counted = facet_counts(filterset)
+    page = SearchPage(filterset, [], counted.total, counted.facets, number, page_size, notices)
+    if number > page.num_pages:
+        notices.append(f"There is no page {number:,}: the last page is {page.num_pages:,}.")
+        page.number = page.num_pages
+    offset = (page.number - 1) * page_size
+    ids = list(filterset.qs.values_list("id", flat=True)[offset : offset + page_size])
+    rows = (
+        Recommendation.objects.filter(id__in=ids)
+        .select_related("review__state", "review__session__cycle")
+        .prefetch_related(
+            Prefetch("recommending_states", State.objects.only("iso3", "short_name").order_by("short_name")),
+            Prefetch("issues", Issue.objects.order_by("name")),
+        )
+        .in_bulk()
+    )
+    headlines = search.text_headlines(ids, filterset.text)
+    page.recommendations = [rows[pk] for pk in ids if pk in rows]
+    for recommendation in page.recommendations:
+        recommendation.headline = headlines.get(recommendation.pk)
+    return page

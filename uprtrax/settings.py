@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # full-text search (SearchVectorField); harmless on SQLite
     "rest_framework",
     "django_filters",
     "reviews",

@@ -15,6 +15,7 @@ from followup.imports.layout import layout_detect
 from followup.imports.matching import duplicates_drop, organisations_find, recommendations_find
 from followup.imports.plan import Plan
 from followup.imports.rows import Row, RowChecker
+from followup.status import implementation_status_refresh
 from recommendations.imports.problems import ImportFailure, Problem
 from recommendations.imports.reading import table_open
 from recommendations.imports.runs import ImportReport, Progress, Source, run_record, source_open
@@ -75,6 +76,7 @@ def assessment_import(
             if dry_run:
                 raise _Rollback
             plan.commit(user=user, progress=progress)
+            implementation_status_refresh({row.recommendation_id for row in rows})
             report.committed = True
             report.sort_problems()
             run_record(report, user=user, started=started, clock=clock, run=run)

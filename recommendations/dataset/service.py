@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from followup.models import Assessment, Membership, Organisation, User
+from followup.status import implementation_status_refresh
 from recommendations.dataset import vocabulary as v
 from recommendations.dataset.rows import (
     ASSESSMENT_COLUMNS,
@@ -133,6 +134,8 @@ def dataset_generate(
         lap("assessments")
         writer.finish()
         lap("foreign_key_checks")
+        implementation_status_refresh()
+        lap("implementation_status")
         if analyze:
             writer.analyze(bulk_models)
             lap("analyze")

@@ -45,7 +45,7 @@ def test_search_box_leads_to_matching_recommendations(desktop, live_site):
     results = page.locator(".rec__text")
     assert results.all_inner_texts() == [SEARCHABLE_TEXT]
     assert OTHER_TEXT not in page.content()
-    assert page.get_by_label("Text contains").input_value() == "optional protocol"
+    assert page.get_by_label("Search the text of recommendations").input_value() == "optional protocol"
     assert page.get_by_role("link", name="Recommendations", exact=True).get_attribute("aria-current") == "page"
     desktop.screenshot("recommendations-search-desktop")
     desktop.assert_clean()

@@ -1,0 +1,73 @@
+"""Each recommendation's consolidated implementation status at mid-term, kept on Recommendation for browsing.
+
+Rule (DOMAIN.md, the default): over the public mid-term assessments, the status most stakeholders gave, a tie
+going to the lower status; "no information" only when no stakeholder said more; empty when nobody assessed.
+Set-based SQL (window function, UPDATE ... FROM) that PostgreSQL and SQLite both run; nothing loops over rows.
+
+Call implementation_status_refresh() after anything that writes assessments (imports, the dataset generator,
+the follow-up pages), with the recommendations concerned or None for all.
+"""
+
+from collections.abc import Iterable
+from itertools import batched
+
+from django.db import connection, transaction
+
+from followup.models import Assessment
+from recommendations.models import Recommendation
+
+_REC = Recommendation._meta.db_table
+_ASSESSMENT = Assessment._meta.db_table
+# SQLite caps the number of parameters of one statement; PostgreSQL takes one array.
+_SQLITE_BATCH = 500
+
+_LEVEL = " ".join(
+    f"WHEN '{status}' THEN {level}"
+    for level, status in enumerate(
+        (
+            Assessment.Status.NOT_IMPLEMENTED,
+            Assessment.Status.PARTIALLY_IMPLEMENTED,
+            Assessment.Status.FULLY_IMPLEMENTED,
+        )
+    )
+)
+
+
+def _consolidated(scope: str) -> str:
+    return f"""
+        SELECT recommendation_id, status FROM (
+            SELECT recommendation_id, status, ROW_NUMBER() OVER (
+                PARTITION BY recommendation_id
+                ORDER BY status = '{Assessment.Status.NO_INFORMATION}', n DESC, CASE status {_LEVEL} ELSE 3 END
+            ) AS rank
+            FROM (SELECT recommendation_id, status, COUNT(*) AS n FROM {_ASSESSMENT}
+                  WHERE phase = '{Assessment.Phase.MID_TERM}' AND visibility = '{Assessment.Visibility.PUBLIC}'
+                  {scope} GROUP BY recommendation_id, status) counts
+        ) ranked WHERE rank = 1"""  # noqa: S608 (constants only)
+
+
+def _refresh(cursor, scope_rec: str, scope_assessment: str, params: list) -> int:
+    cursor.execute(f"""
+        UPDATE {_REC} SET implementation_status = COALESCE(c.status, '')
+        FROM {_REC} r LEFT JOIN ({_consolidated(scope_assessment)}) c ON c.recommendation_id = r.id
+        WHERE {_REC}.id = r.id AND {_REC}.implementation_status <> COALESCE(c.status, '') {scope_rec}""",  # noqa: S608
+        params * 2,
+    )  # fmt: skip
+    return cursor.rowcount
+
+
+def implementation_status_refresh(recommendation_ids: Iterable[int] | None = None) -> int:
+    """Recompute the consolidated mid-term status of these recommendations (all when None); returns how many
+    changed."""
+    changed = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        if recommendation_ids is None:
+            return _refresh(cursor, "", "", [])
+        ids = sorted(set(recommendation_ids))
+        if connection.vendor == "postgresql":
+            return _refresh(cursor, "AND r.id = ANY(%s)", "AND recommendation_id = ANY(%s)", [ids])
+        for batch in batched(ids, _SQLITE_BATCH):
+            marks = ", ".join(["%s"] * len(batch))
+            # Parameters come in order: the assessment scope (inside the join) first, then the recommendations.
+            changed += _refresh(cursor, f"AND r.id IN ({marks})", f"AND recommendation_id IN ({marks})", list(batch))
+    return changed
