@@ -14,6 +14,7 @@ from itertools import batched
 from django.db import connection, transaction
 
 from followup.models import Assessment
+from recommendations.facets import search_data_changed
 from recommendations.models import Recommendation
 
 _REC = Recommendation._meta.db_table
@@ -62,12 +63,15 @@ def implementation_status_refresh(recommendation_ids: Iterable[int] | None = Non
     changed = 0
     with transaction.atomic(), connection.cursor() as cursor:
         if recommendation_ids is None:
-            return _refresh(cursor, "", "", [])
-        ids = sorted(set(recommendation_ids))
-        if connection.vendor == "postgresql":
-            return _refresh(cursor, "AND r.id = ANY(%s)", "AND recommendation_id = ANY(%s)", [ids])
-        for batch in batched(ids, _SQLITE_BATCH):
-            marks = ", ".join(["%s"] * len(batch))
-            # Parameters come in order: the assessment scope (inside the join) first, then the recommendations.
-            changed += _refresh(cursor, f"AND r.id IN ({marks})", f"AND recommendation_id IN ({marks})", list(batch))
+            changed = _refresh(cursor, "", "", [])
+        elif connection.vendor == "postgresql":
+            ids = sorted(set(recommendation_ids))
+            changed = _refresh(cursor, "AND r.id = ANY(%s)", "AND recommendation_id = ANY(%s)", [ids])
+        else:
+            for batch in batched(sorted(set(recommendation_ids)), _SQLITE_BATCH):
+                marks = ", ".join(["%s"] * len(batch))
+                # Parameters in order: the assessment scope (inside the join) first, then the recommendations.
+                changed += _refresh(cursor, f"AND r.id IN ({marks})", f"AND recommendation_id IN ({marks})", [*batch])
+        if changed:
+            transaction.on_commit(search_data_changed)
     return changed

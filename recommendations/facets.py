@@ -11,15 +11,23 @@ as state under review still shows how many results Germany would add. Each such 
 statement.
 """
 
+import hashlib
+import json
+import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.http import QueryDict
 
+from recommendations import search
 from recommendations.models import Issue, Recommendation
-from reviews.models import Cycle, IntergovernmentalOrganisation, RegionalGroup, Session, State
+from reviews.models import Cycle, IntergovernmentalOrganisation, RegionalGroup, Review, Session, State
 
 if TYPE_CHECKING:
     from recommendations.filters import RecommendationFilterSet
@@ -95,19 +103,69 @@ def reference_load() -> Reference:
     )
 
 
+# --- Cache ------------------------------------------------------------------------------------------------------
+
+_VERSION_KEY = "uprtrax:search:data-version"
+
+
+def search_data_changed() -> None:
+    """Forget every cached facet count (imports, assessments and the generator call this after they commit), and
+    count the unfiltered page's again in the background."""
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value makes the old keys unreachable
+        cache.set(_VERSION_KEY, int(time.time() * 1000), timeout=None)
+    if settings.SEARCH_CACHE_SECONDS:
+        from recommendations.tasks import search_facets_warm
+
+        search_facets_warm.delay()
+
+
+def search_facets_warm() -> None:
+    """Put the unfiltered search's facets in the cache (what most visitors of the search page see first)."""
+    from recommendations.filters import RecommendationFilterSet
+
+    filterset = RecommendationFilterSet(QueryDict(), queryset=Recommendation.objects.all())
+    filterset.is_valid()
+    counted = facet_counts(filterset)
+    cache.set(cache_key(filterset), replace(counted, page_ids=None), timeout=settings.SEARCH_CACHE_SECONDS)
+
+
+def cache_key(filterset: "RecommendationFilterSet") -> str:
+    """The key of a search's facets: its filters in a canonical order (not the page or the order), and the data
+    version."""
+    data = filterset.form.cleaned_data
+    canonical = {name: sorted(map(str, value)) if isinstance(value, list) else str(value or "")
+                 for name, value in sorted(data.items()) if name != "sort"}  # fmt: skip
+    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()[:32]
+    version = cache.get_or_set(_VERSION_KEY, lambda: int(time.time() * 1000), timeout=None)
+    return f"uprtrax:search:facets:{version}:{digest}"
+
+
 # --- Counting --------------------------------------------------------------------------------------------------
 
-_REC_COLUMNS = ("id", "review__state_id", "session_number", "response", "action_category", "kind",
+# Each CTE has these columns; on PostgreSQL also from_ids and issue_ids (arrays kept by triggers, migration 0007).
+_COLUMNS = "id, review, session, response, action, kind, status"
+_REC_COLUMNS = ("id", "review_id", "session_number", "response", "action_category", "kind",
                 "implementation_status")  # fmt: skip
+_ARRAYS = {
+    "from_ids": RawSQL(f'"{Recommendation._meta.db_table}"."recommending_state_ids"', ()),  # noqa: S611 (constant)
+    "issue_ids": RawSQL(f'"{Recommendation._meta.db_table}"."issue_ids"', ()),  # noqa: S611 (constant)
+}
 
 # Grouping source -> SQL over a CTE named {m}; table names are filled in from the models.
 _GROUPINGS = {
-    "sur": "SELECT '{tag}', CAST(sur AS TEXT), COUNT(*) FROM {m} GROUP BY sur",
+    # By review first (no join per row), then the few reviews to their states.
+    "sur": "SELECT '{tag}', CAST(r.state_id AS TEXT), CAST(SUM(c.n) AS BIGINT) FROM "
+    "(SELECT review, COUNT(*) AS n FROM {m} GROUP BY review) c JOIN {reviews} r ON r.id = c.review GROUP BY r.state_id",
     "session": "SELECT '{tag}', CAST(session AS TEXT), COUNT(*) FROM {m} GROUP BY session",
     "response": "SELECT '{tag}', response, COUNT(*) FROM {m} GROUP BY response",
     "action": "SELECT '{tag}', CAST(action AS TEXT), COUNT(*) FROM {m} GROUP BY action",
     "kind": "SELECT '{tag}', kind, COUNT(*) FROM {m} GROUP BY kind",
     "status": "SELECT '{tag}', status, COUNT(*) FROM {m} GROUP BY status",
+}
+# Through the link tables (portable), or through the arrays on the rows (PostgreSQL: no join with the big tables).
+_LINKED = {
     "from": "SELECT '{tag}', CAST(l.state_id AS TEXT), COUNT(*) FROM {m} "
     "JOIN {links} l ON l.recommendation_id = {m}.id GROUP BY l.state_id",
     "from_region": "SELECT '{tag}', CAST(s.regional_group_id AS TEXT), COUNT(DISTINCT {m}.id) FROM {m} "
@@ -119,11 +177,20 @@ _GROUPINGS = {
     "issue": "SELECT '{tag}', CAST(i.issue_id AS TEXT), COUNT(*) FROM {m} "
     "JOIN {issue_links} i ON i.recommendation_id = {m}.id GROUP BY i.issue_id",
 }
+_ARRAYED = {
+    "from": "SELECT '{tag}', CAST(x AS TEXT), COUNT(*) FROM {m} CROSS JOIN LATERAL unnest({m}.from_ids) x GROUP BY x",
+    "from_region": "SELECT '{tag}', CAST(g AS TEXT), COUNT(*) FROM (SELECT DISTINCT {m}.id, s.regional_group_id AS g "
+    "FROM {m} CROSS JOIN LATERAL unnest({m}.from_ids) x JOIN {state} s ON s.id = x) d GROUP BY g",
+    "org": "SELECT '{tag}', CAST(g AS TEXT), COUNT(*) FROM (SELECT DISTINCT {m}.id, o.intergovernmentalorganisation_id "
+    "AS g FROM {m} CROSS JOIN LATERAL unnest({m}.from_ids) x JOIN {state_orgs} o ON o.state_id = x) d GROUP BY g",
+    "issue": "SELECT '{tag}', CAST(x AS TEXT), COUNT(*) FROM {m} CROSS JOIN LATERAL unnest({m}.issue_ids) x GROUP BY x",
+}
 _TABLES = {
     "links": Recommendation.recommending_states.through._meta.db_table,
     "issue_links": Recommendation.issues.through._meta.db_table,
     "state": State._meta.db_table,
     "state_orgs": State.organisations.through._meta.db_table,
+    "reviews": Review._meta.db_table,
 }
 _SOURCE = {"sur_region": "sur", "cycle": "session"}  # facet -> the grouping it is summed from
 
@@ -151,49 +218,164 @@ class Facet:
 class FacetCounts:
     total: int
     facets: dict[str, Facet]
+    page_ids: list[int] | None = None  # the ids of the page asked for, when the statement gave them
 
 
-def _cte(filterset: "RecommendationFilterSet", name: str) -> tuple[str, list]:
-    base = filterset.qs.order_by().values(*_REC_COLUMNS)
+def _sql(queryset, *, arrays: bool) -> tuple[str, list]:
+    columns = queryset.order_by().values(*_REC_COLUMNS, **(_ARRAYS if arrays else {}))
     try:
-        sql, params = base.query.sql_with_params()
+        sql, params = columns.query.sql_with_params()
     except EmptyResultSet:  # a filter that can match nothing (a query of stop words only, say)
-        sql, params = "SELECT 0, 0, 0, '', 0, '', '' WHERE 1 = 0", ()
-    return f"{name} (id, sur, session, response, action, kind, status) AS ({sql})", list(params)
+        empty = "SELECT 0, 0, 0, '', 0, '', ''" + (", NULL::bigint[], NULL::bigint[]" if arrays else "")
+        return f"{empty} WHERE 1 = 0", []
+    return sql, list(params)
 
 
-def facet_counts(filterset: "RecommendationFilterSet") -> FacetCounts:
-    """The total and every facet of a valid FilterSet, in one query."""
-    ctes, params = [], []
-    sql, cte_params = _cte(filterset, "m")
-    ctes.append(sql)
-    params += cte_params
+_OF_STATES = f"review IN (SELECT id FROM {Review._meta.db_table} WHERE state_id = ANY(%s))"  # noqa: S608
+
+
+def _predicates(filterset: "RecommendationFilterSet") -> dict[str, tuple[str, list]]:
+    """The chosen facets' filters as SQL over a CTE's columns (PostgreSQL): the same meaning as the FilterSet's."""
+    from recommendations.filters import STATUS_NONE
+
+    ref, data = filterset.reference, filterset.form.cleaned_data
+    ids = {
+        "sur": lambda v: (_OF_STATES, ref.ids("state", v)),
+        "sur_region": lambda v: (_OF_STATES, ref.states_in_regions(ref.ids("region", v))),
+        "from": lambda v: ("from_ids && %s::bigint[]", ref.ids("state", v)),
+        "from_region": lambda v: ("from_ids && %s::bigint[]", ref.states_in_regions(ref.ids("region", v))),
+        "org": lambda v: ("from_ids && %s::bigint[]", ref.states_in_organisations(ref.ids("organisation", v))),
+        "session": lambda v: ("session = ANY(%s)", [int(n) for n in v]),
+        "cycle": lambda v: ("session = ANY(%s)", ref.sessions_in_cycles([int(n) for n in v])),
+        "response": lambda v: ("response = ANY(%s)", list(v)),
+        "action": lambda v: ("action = ANY(%s)", [int(n) for n in v]),
+        "issue": lambda v: ("issue_ids && %s::bigint[]", ref.ids("issue", v)),
+        "status": lambda v: ("status = ANY(%s)", ["" if s == STATUS_NONE else s for s in v]),
+    }
+    return {name: (sql, [values]) for name in filterset.FACETS if data.get(name)
+            for sql, values in [ids[name](data[name])]}  # fmt: skip
+
+
+def _where(predicates: dict[str, tuple[str, list]], leave_out: str = "") -> tuple[str, list]:
+    chosen = [(sql, params) for name, (sql, params) in predicates.items() if name != leave_out]
+    if not chosen:
+        return "", []
+    return " WHERE " + " AND ".join(sql for sql, _ in chosen), [p for _, params in chosen for p in params]
+
+
+def _page_select(filterset: "RecommendationFilterSet", offset: int, limit: int) -> tuple[str, list]:
+    """The ids of one page of the main set, in the FilterSet's order (the same as RecommendationFilterSet._ordered),
+    numbered so that the order survives UNION ALL."""
+    from recommendations.filters import SORT_OLDEST, SORT_RELEVANCE, SORT_STATE
+
+    newest = "m.session DESC, m.id"
+    join, params = "", []
+    order = filterset.order
+    if order == SORT_RELEVANCE:
+        join = f"JOIN {Recommendation._meta.db_table} r ON r.id = m.id"
+        order_by, params = (
+            f"ts_rank_cd(r.search_vector, websearch_to_tsquery(%s::regconfig, %s)) DESC, {newest}",
+            [
+                search.CONFIG,
+                filterset.text,
+            ],
+        )
+    elif order == SORT_OLDEST:
+        order_by = "m.session, m.id DESC"
+    elif order == SORT_STATE:
+        join = f"JOIN {Review._meta.db_table} v ON v.id = m.review JOIN {State._meta.db_table} s ON s.id = v.state_id"
+        order_by = f"s.short_name, {newest}"
+    else:
+        order_by = newest
+    numbered = f"SELECT m.id, ROW_NUMBER() OVER (ORDER BY {order_by}) AS n FROM m {join}"  # noqa: S608
+    sql = f"SELECT 'page', CAST(id AS TEXT), n FROM ({numbered} ORDER BY n LIMIT %s OFFSET %s) p"  # noqa: S608
+    return sql, [*params, limit, offset]
+
+
+def _statement_postgres(
+    filterset: "RecommendationFilterSet", chosen: list[str], page: tuple[int, int]
+) -> tuple[str, list]:
+    """With a text search: the matches are read once (m0) and every facet filters them in memory; without one,
+    each set is its own indexed query (reading every recommendation once would cost more)."""
+    groupings = {**_GROUPINGS, **_ARRAYED}
+    columns = f"{_COLUMNS}, from_ids, issue_ids"
+    if filterset.text:
+        sql, params = _sql(filterset.base_queryset(), arrays=True)
+        predicates = _predicates(filterset)
+        where, where_params = _where(predicates)
+        ctes = [f"m0 ({columns}) AS MATERIALIZED ({sql})", f"m AS MATERIALIZED (SELECT * FROM m0{where})"]  # noqa: S608
+        params += where_params
+        own = []
+        for name in chosen:
+            where, where_params = _where(predicates, leave_out=name)
+            own.append((name, f"(SELECT * FROM m0{where}) AS {name}_set", where_params))  # noqa: S608
+    else:
+        sql, params = _sql(filterset.qs, arrays=True)
+        ctes = [f"m ({columns}) AS MATERIALIZED ({sql})"]
+        own = []
+        for name in chosen:
+            sql, own_params = _sql(filterset.without(name).qs, arrays=True)
+            own.append((name, f"({sql}) AS {name}_set ({columns})", own_params))
     selects = [
         "SELECT 'total', '', COUNT(*) FROM m",
-        *(g.format(tag=k, m="m", **_TABLES) for k, g in _GROUPINGS.items()),
+        *(g.format(tag=k, m="m", **_TABLES) for k, g in groupings.items()),
     ]
-    chosen = [name for name in filterset.FACETS if filterset.form.cleaned_data.get(name)]
+    for name, source_sql, own_params in own:
+        grouping = groupings[_SOURCE.get(name, name)]
+        alias = f"{name}_set"
+        selects.append(
+            grouping.replace("FROM {m}", f"FROM {source_sql}", 1).format(tag=f"{name}:own", m=alias, **_TABLES)
+        )
+        params += own_params
+    page_sql, page_params = _page_select(filterset, *page)
+    selects.append(page_sql)
+    params += page_params
+    return f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects), params
+
+
+def _statement_portable(filterset: "RecommendationFilterSet", chosen: list[str]) -> tuple[str, list]:
+    """SQLite: one CTE per set, facets joined to the link tables."""
+    groupings = {**_GROUPINGS, **_LINKED}
+    sql, params = _sql(filterset.qs, arrays=False)
+    ctes = [f"m ({_COLUMNS}) AS ({sql})"]
+    selects = [
+        "SELECT 'total', '', COUNT(*) FROM m",
+        *(g.format(tag=k, m="m", **_TABLES) for k, g in groupings.items()),
+    ]
     for index, name in enumerate(chosen):
-        cte_name = f"m{index}"
-        sql, cte_params = _cte(filterset.without(name), cte_name)
-        ctes.append(sql)
-        params += cte_params
-        source = _SOURCE.get(name, name)
-        selects.append(_GROUPINGS[source].format(tag=f"{name}:own", m=cte_name, **_TABLES))
-    statement = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects)
+        sql, own_params = _sql(filterset.without(name).qs, arrays=False)
+        ctes.append(f"m{index} ({_COLUMNS}) AS ({sql})")
+        params += own_params
+        selects.append(groupings[_SOURCE.get(name, name)].format(tag=f"{name}:own", m=f"m{index}", **_TABLES))
+    return f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects), params
+
+
+def facet_counts(filterset: "RecommendationFilterSet", *, page: tuple[int, int] = (0, 0)) -> FacetCounts:
+    """The total and every facet of a valid FilterSet, in one statement; on PostgreSQL also the ids of the page
+    (offset, limit) asked for, so that the text search runs once."""
+    chosen = [name for name in filterset.FACETS if filterset.form.cleaned_data.get(name)]
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        statement, params = _statement_postgres(filterset, chosen, page)
+    else:
+        statement, params = _statement_portable(filterset, chosen)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     counts: dict[str, Counter] = defaultdict(Counter)
     total = 0
+    numbered = []
     for tag, key, count in rows:
         if tag == "total":
             total = count
+        elif tag == "page":
+            numbered.append((count, int(key)))
         else:
             counts[tag.split(":")[0] if ":" in tag else f"={tag}"][key] = count
-    # counts["=source"]: the main CTE's groupings; counts[facet]: a chosen facet's own (disjunctive) counts.
+    # counts["=source"]: the main set's groupings; counts[facet]: a chosen facet's own (disjunctive) counts.
     own = {name: counts[name] if name in chosen else counts[f"={_SOURCE.get(name, name)}"] for name in filterset.FACETS}
-    return FacetCounts(total=total, facets=_facets(filterset, own))
+    page_ids = [pk for _, pk in sorted(numbered)] if postgres else None
+    return FacetCounts(total=total, facets=_facets(filterset, own), page_ids=page_ids)
 
 
 def _facets(filterset: "RecommendationFilterSet", counts: dict[str, Counter]) -> dict[str, Facet]:

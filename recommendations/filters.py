@@ -170,6 +170,13 @@ class RecommendationFilterSet(django_filters.FilterSet):
             asked = ""
         return asked or (SORT_RELEVANCE if self.text else SORT_DATE)
 
+    def base_queryset(self) -> QuerySet[Recommendation]:
+        """The recommendations matching the text and kind alone, before any facet (valid FilterSets only)."""
+        queryset = self.filter_text(self.queryset, "q", self.text)
+        return self.filter_kind(
+            queryset, "kind", self.form.cleaned_data.get("kind") or Recommendation.Kind.RECOMMENDATION
+        )
+
     def without(self, name: str) -> "RecommendationFilterSet":
         """The same search without one filter (for that filter's own facet counts)."""
         data = self.data.copy()

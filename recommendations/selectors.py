@@ -1,14 +1,15 @@
 """Reads for recommendations: the browsing list, one recommendation, and the home page's headline figures."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import QueryDict
 
 from followup.models import Assessment
 from recommendations import search
-from recommendations.facets import Facet, facet_counts
+from recommendations.facets import Facet, cache_key, facet_counts
 from recommendations.filters import RecommendationFilterSet
 from recommendations.models import Issue, Recommendation
 from reviews.models import Review, State
@@ -96,6 +97,7 @@ def recommendation_detail(*, pk: int) -> Recommendation:
 
 PAGE_SIZES = (25, 50, 100)
 PAGE_SIZE_DEFAULT = 25
+PAGE_MAX = 1_000_000  # beyond any real list; larger numbers are read as this one (then as the last page)
 
 
 @dataclass
@@ -171,18 +173,27 @@ def recommendation_search(*, params: QueryDict) -> SearchPage:
     if page_size not in PAGE_SIZES:
         notices.append(f"Pages hold {', '.join(map(str, PAGE_SIZES))} recommendations: showing {PAGE_SIZE_DEFAULT}.")
         page_size = PAGE_SIZE_DEFAULT
-    number = _positive_int(params.get("page"), name="Page", notices=notices) or 1
+    number = min(_positive_int(params.get("page"), name="Page", notices=notices) or 1, PAGE_MAX)
     if not filterset.is_valid():
         return SearchPage(filterset, [], 0, {}, 1, page_size, notices)
     if problem := search.text_problem(filterset.text):
         notices.append(problem)
-    counted = facet_counts(filterset)
+    offset = (number - 1) * page_size
+    key = cache_key(filterset) if settings.SEARCH_CACHE_SECONDS else ""
+    counted = cache.get(key) if key else None
+    if counted is None:
+        counted = facet_counts(filterset, page=(offset, page_size))
+        if key:
+            cache.set(key, replace(counted, page_ids=None), timeout=settings.SEARCH_CACHE_SECONDS)
     page = SearchPage(filterset, [], counted.total, counted.facets, number, page_size, notices)
+    ids = counted.page_ids
     if number > page.num_pages:
         notices.append(f"There is no page {number:,}: the last page is {page.num_pages:,}.")
         page.number = page.num_pages
-    offset = (page.number - 1) * page_size
-    ids = list(filterset.qs.values_list("id", flat=True)[offset : offset + page_size])
+        ids = None
+    if ids is None:
+        offset = (page.number - 1) * page_size
+        ids = list(filterset.qs.values_list("id", flat=True)[offset : offset + page_size])
     rows = (
         Recommendation.objects.filter(id__in=ids)
         .select_related("review__state", "review__session__cycle")

@@ -125,6 +125,29 @@ def _check_url(url: str) -> None:
     assert resolve(path.split("?")[0]), f"{url}: no view"
 
 
+_DEFAULT = re.compile(r"\$\{[A-Z_]+:-([^}]*)\}")
+
+
+def _check_postgres(argv: list[str]) -> None:
+    """Every `-c name=value` names a real setting, and its value (the default of a ${VAR:-default}) is one the
+    server accepts: checked against the running PostgreSQL, whose pg_settings knows names, units and bounds."""
+    from django.db import connection
+
+    assert len(argv) % 2 == 0 and all(flag == "-c" for flag in argv[::2]), argv
+    for option in argv[1::2]:
+        name, value = option.split("=", 1)
+        value = _DEFAULT.sub(lambda m: m.group(1), value)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT vartype, unit FROM pg_settings WHERE name = %s", [name])
+            row = cursor.fetchone()
+            assert row, f"postgres: no setting {name!r}"
+            vartype, unit = row
+            if unit and unit.endswith("B"):  # memory: the server's own parser reads "2GB"
+                cursor.execute("SELECT pg_size_bytes(%s)", [value])
+            elif vartype == "real":
+                float(value)
+
+
 def _check_command(argv: list[str], service: str) -> None:
     program = argv[0]
     if program in ("python", "python3"):
@@ -135,6 +158,9 @@ def _check_command(argv: list[str], service: str) -> None:
         _check_gunicorn(argv[1:])
     elif program in ("pg_isready",):
         assert service == "postgres"
+    elif program == "postgres":
+        assert service == "postgres"
+        _check_postgres(argv[1:])
     elif program in ("redis-cli", "redis-server"):
         assert service == "redis"
     else:
@@ -318,6 +344,7 @@ def test_web_health_check_fetches_healthz_of_the_local_gunicorn():
     assert check == [["python", "/app/docker/healthcheck.py", "http://127.0.0.1:8000/healthz"]]
 
 
+@pytest.mark.django_db  # postgres's settings are checked against the running server
 def test_every_command_compose_runs_exists_and_accepts_its_options():
     commands = _all_commands()
     programs = {argv[0] for _, argv in commands}

@@ -143,6 +143,9 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
 IMPORT_MAX_BYTES = env_int("UPRTRAX_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
 # A running import job refreshes its heartbeat in the cache; one silent this long is taken for dead (killed worker).
 IMPORT_HEARTBEAT_SECONDS = env_int("UPRTRAX_IMPORT_HEARTBEAT_SECONDS", 30, minimum=1)
+# The search page's facet counts are kept this long in the cache (0: never). An import or an assessment drops them
+# at once, and a Celery task counts the unfiltered page's again.
+SEARCH_CACHE_SECONDS = env_int("UPRTRAX_SEARCH_CACHE_SECONDS", 3600, minimum=0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 for _name, _url in (("REDIS_URL", REDIS_URL), ("CELERY_BROKER_URL", CELERY_BROKER_URL)):

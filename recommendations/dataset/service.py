@@ -36,6 +36,7 @@ from recommendations.dataset.rows import (
     state_link_rows,
 )
 from recommendations.dataset.writers import writer_for_connection
+from recommendations.facets import search_data_changed
 from recommendations.models import Issue, Recommendation
 from reviews.models import Review, Session, State
 
@@ -135,6 +136,7 @@ def dataset_generate(
         writer.finish()
         lap("foreign_key_checks")
         implementation_status_refresh()
+        transaction.on_commit(search_data_changed)
         lap("implementation_status")
         if analyze:
             writer.analyze(bulk_models)

@@ -1,7 +1,12 @@
-"""Links of the search page that change one value of the current query string (filters live in the URL)."""
+"""The search page's links that change one value of the current query string (filters live in the URL), and its
+facets' checkboxes."""
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import QueryDict
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 
 register = template.Library()
 
@@ -27,3 +32,36 @@ def query_without(context, name: str, value: str | None = None) -> str:
 def query_current(context) -> str:
     """The current search's filters, without the page (for exports and permalinks)."""
     return _query(context["request"].GET)
+
+
+FACET_SHOWN = 8  # values listed before "n more"; chosen values come first
+
+
+def _facet_items(facet, values) -> str:
+    return format_html_join(
+        "",
+        '<li><label class="facet__value"><input type="checkbox" name="{}" value="{}" id="f-{}-{}"{}> '
+        '<span class="facet__label">{}</span> <span class="facet__count">{}</span></label></li>',
+        (
+            (facet.name, v.code, facet.name, slugify(v.code), mark_safe(" checked") if v.selected else "", v.label,
+             intcomma(v.count))
+            for v in values
+        ),
+    )  # fmt: skip
+
+
+@register.simple_tag
+def facet_values(facet) -> str:
+    """A facet's values as checkboxes with counts, the first few shown and the rest behind "n more".
+
+    Rendered here rather than by a template include per value: a state facet has some 190 values.
+    """
+    shown, more = facet.values[:FACET_SHOWN], facet.values[FACET_SHOWN:]
+    html = format_html('<ul class="facet__list">{}</ul>', _facet_items(facet, shown))
+    if more:
+        html += format_html(
+            '<details class="facet__more"><summary>{} more</summary><ul class="facet__list">{}</ul></details>',
+            len(more),
+            _facet_items(facet, more),
+        )
+    return html

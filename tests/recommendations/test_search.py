@@ -419,3 +419,50 @@ def test_implementation_status_is_the_majority_with_ties_to_the_lower_and_public
     assert status() == "fully_implemented"  # next review and drafts do not count
     Assessment.objects.filter(recommendation=rec).delete()
     assert status() == ""
+
+
+def test_facets_follow_changes_of_recommending_states_and_issues(data):
+    data["women"].recommending_states.add(_state("SEN"))
+    data["women"].issues.clear()
+    _, page = _search()
+    assert _counts(page, "from")["SEN"] == 2
+    assert _counts(page, "issue")["womens-rights"] == 1
+    data["ratify"].recommending_states.remove(_state("SEN"))
+    assert _counts(_search()[1], "from")["SEN"] == 1
+
+
+def test_facets_are_cached_until_the_data_changes(data, settings, django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    from recommendations.facets import search_data_changed
+
+    settings.SEARCH_CACHE_SECONDS = 60
+    cache.clear()
+    assert _search(q="ratify")[1].total == 3
+    RecommendationFactory(review=data["ratify"].review, text="Ratify the Rome Statute")
+    with django_assert_max_num_queries(13):
+        texts, page = _search(q="ratify")
+    assert page.total == 3  # counts from the cache; the page itself is read afresh
+    assert len(texts) == 4
+    search_data_changed()
+    assert _search(q="ratify")[1].total == 4
+    implementation_status_refresh()  # nothing changed: the cache stays
+    assert _search(q="ratify", sur="FRA")[1].total == 2
+
+
+def test_a_data_change_counts_the_unfiltered_page_again_in_the_background(
+    data, settings, eager, client, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+
+    from recommendations.facets import search_data_changed
+
+    settings.SEARCH_CACHE_SECONDS = 60
+    cache.clear()
+    RecommendationFactory(review=data["ratify"].review, text="Ratify the Rome Statute")
+    search_data_changed()  # the Celery task runs at once here (eager)
+    # The page reads the facets from the cache: reference (6), page ids, rows, 2 prefetches.
+    with django_assert_max_num_queries(10):
+        response = client.get(URL)
+    assert response.context["page"].total == 6
+    assert len(response.context["page"].recommendations) == 6
