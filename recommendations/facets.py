@@ -13,6 +13,7 @@ statement.
 
 import hashlib
 import json
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
@@ -86,7 +87,7 @@ class Reference:
         return [(i.slug, i.name) for i in self.issues.values()]
 
 
-def reference_load() -> Reference:
+def _reference_read() -> Reference:
     links = State.organisations.through.objects.values_list("intergovernmentalorganisation_id", "state_id")
     organisation_states: dict[int, set[int]] = defaultdict(set)
     for organisation_id, state_id in links:
@@ -101,6 +102,43 @@ def reference_load() -> Reference:
         cycles={s.cycle.number: s.cycle for s in sessions},
         issues={i.pk: i for i in Issue.objects.order_by("name")},
     )
+
+
+_FINGERPRINT_TABLES = (State, RegionalGroup, IntergovernmentalOrganisation, State.organisations.through, Session,
+                       Cycle, Issue)  # fmt: skip
+_reference_cache: dict[tuple, Reference] = {}
+_reference_lock = threading.Lock()
+
+
+def _fingerprint() -> tuple:
+    """One cheap query that changes whenever a reference table gains, loses or replaces rows."""
+    parts = ", ".join(
+        f"(SELECT COUNT(*) FROM {m._meta.db_table}), (SELECT MAX(id) FROM {m._meta.db_table})"  # noqa: S608
+        for m in _FINGERPRINT_TABLES
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {parts}")
+        return (connection.alias, *cursor.fetchone())
+
+
+def reference_load() -> Reference:
+    """The reference tables for filters and facets, read once per process and again when they change (one query
+    per request tells: the counts and highest ids of the tables). reference_data_load() renames nothing in
+    place without changing them, and clears the cache itself."""
+    key = _fingerprint()
+    with _reference_lock:
+        reference = _reference_cache.get(key)
+    if reference is None:
+        reference = _reference_read()
+        with _reference_lock:
+            _reference_cache.clear()
+            _reference_cache[key] = reference
+    return reference
+
+
+def reference_cache_clear() -> None:
+    with _reference_lock:
+        _reference_cache.clear()
 
 
 # --- Cache ------------------------------------------------------------------------------------------------------
@@ -221,36 +259,47 @@ class FacetCounts:
     page_ids: list[int] | None = None  # the ids of the page asked for, when the statement gave them
 
 
-def _sql(queryset, *, arrays: bool) -> tuple[str, list]:
-    columns = queryset.order_by().values(*_REC_COLUMNS, **(_ARRAYS if arrays else {}))
+def _sql(queryset, *, arrays: bool, rank: RawSQL | None = None) -> tuple[str, list]:
+    extra = {**(_ARRAYS if arrays else {}), **({"rank": rank} if rank is not None else {})}
+    columns = queryset.order_by().values(*_REC_COLUMNS, **extra)
     try:
         sql, params = columns.query.sql_with_params()
     except EmptyResultSet:  # a filter that can match nothing (a query of stop words only, say)
         empty = "SELECT 0, 0, 0, '', 0, '', ''" + (", NULL::bigint[], NULL::bigint[]" if arrays else "")
+        empty += ", 0.0::real" if rank is not None else ""
         return f"{empty} WHERE 1 = 0", []
     return sql, list(params)
 
 
-_OF_STATES = f"review IN (SELECT id FROM {Review._meta.db_table} WHERE state_id = ANY(%s))"  # noqa: S608
+_CTE_COLUMNS = {"review": "review", "session": "session", "response": "response", "action": "action",
+                "status": "status", "from_ids": "from_ids", "issue_ids": "issue_ids"}  # fmt: skip
+_TABLE_COLUMNS = {
+    name: f'"{Recommendation._meta.db_table}"."{column}"'
+    for name, column in (("review", "review_id"), ("session", "session_number"), ("response", "response"),
+                         ("action", "action_category"), ("status", "implementation_status"),
+                         ("from_ids", "recommending_state_ids"), ("issue_ids", "issue_ids"))
+}  # fmt: skip
 
 
-def _predicates(filterset: "RecommendationFilterSet") -> dict[str, tuple[str, list]]:
-    """The chosen facets' filters as SQL over a CTE's columns (PostgreSQL): the same meaning as the FilterSet's."""
+def _predicates(filterset: "RecommendationFilterSet", columns: dict = _CTE_COLUMNS) -> dict[str, tuple[str, list]]:
+    """The chosen facets' filters as SQL over a CTE's columns, or the table's (PostgreSQL): the same meaning as the
+    FilterSet's."""
     from recommendations.filters import STATUS_NONE
 
-    ref, data = filterset.reference, filterset.form.cleaned_data
+    ref, data, c = filterset.reference, filterset.form.cleaned_data, columns
+    of_states = f"{c['review']} IN (SELECT id FROM {Review._meta.db_table} WHERE state_id = ANY(%s))"  # noqa: S608
     ids = {
-        "sur": lambda v: (_OF_STATES, ref.ids("state", v)),
-        "sur_region": lambda v: (_OF_STATES, ref.states_in_regions(ref.ids("region", v))),
-        "from": lambda v: ("from_ids && %s::bigint[]", ref.ids("state", v)),
-        "from_region": lambda v: ("from_ids && %s::bigint[]", ref.states_in_regions(ref.ids("region", v))),
-        "org": lambda v: ("from_ids && %s::bigint[]", ref.states_in_organisations(ref.ids("organisation", v))),
-        "session": lambda v: ("session = ANY(%s)", [int(n) for n in v]),
-        "cycle": lambda v: ("session = ANY(%s)", ref.sessions_in_cycles([int(n) for n in v])),
-        "response": lambda v: ("response = ANY(%s)", list(v)),
-        "action": lambda v: ("action = ANY(%s)", [int(n) for n in v]),
-        "issue": lambda v: ("issue_ids && %s::bigint[]", ref.ids("issue", v)),
-        "status": lambda v: ("status = ANY(%s)", ["" if s == STATUS_NONE else s for s in v]),
+        "sur": lambda v: (of_states, ref.ids("state", v)),
+        "sur_region": lambda v: (of_states, ref.states_in_regions(ref.ids("region", v))),
+        "from": lambda v: (f"{c['from_ids']} && %s::bigint[]", ref.ids("state", v)),
+        "from_region": lambda v: (f"{c['from_ids']} && %s::bigint[]", ref.states_in_regions(ref.ids("region", v))),
+        "org": lambda v: (f"{c['from_ids']} && %s::bigint[]", ref.states_in_organisations(ref.ids("organisation", v))),
+        "session": lambda v: (f"{c['session']} = ANY(%s)", [int(n) for n in v]),
+        "cycle": lambda v: (f"{c['session']} = ANY(%s)", ref.sessions_in_cycles([int(n) for n in v])),
+        "response": lambda v: (f"{c['response']} = ANY(%s)", list(v)),
+        "action": lambda v: (f"{c['action']} = ANY(%s)", [int(n) for n in v]),
+        "issue": lambda v: (f"{c['issue_ids']} && %s::bigint[]", ref.ids("issue", v)),
+        "status": lambda v: (f"{c['status']} = ANY(%s)", ["" if s == STATUS_NONE else s for s in v]),
     }
     return {name: (sql, [values]) for name in filterset.FACETS if data.get(name)
             for sql, values in [ids[name](data[name])]}  # fmt: skip
@@ -271,15 +320,8 @@ def _page_select(filterset: "RecommendationFilterSet", offset: int, limit: int) 
     newest = "m.session DESC, m.id"
     join, params = "", []
     order = filterset.order
-    if order == SORT_RELEVANCE:
-        join = f"JOIN {Recommendation._meta.db_table} r ON r.id = m.id"
-        order_by, params = (
-            f"ts_rank_cd(r.search_vector, websearch_to_tsquery(%s::regconfig, %s)) DESC, {newest}",
-            [
-                search.CONFIG,
-                filterset.text,
-            ],
-        )
+    if order == SORT_RELEVANCE:  # ranked in m0, for the rows that pass every filter
+        order_by = f"m.rank DESC, {newest}"
     elif order == SORT_OLDEST:
         order_by = "m.session, m.id DESC"
     elif order == SORT_STATE:
@@ -292,6 +334,23 @@ def _page_select(filterset: "RecommendationFilterSet", offset: int, limit: int) 
     return sql, [*params, limit, offset]
 
 
+def _rank_of_the_chosen(filterset: "RecommendationFilterSet") -> RawSQL | None:
+    """ts_rank_cd of the text for the matches that pass every filter (only they can be on the page), NULL for the
+    others: ranking is costly, and reading the rows again for it costs more."""
+    from recommendations.filters import SORT_RELEVANCE
+
+    if filterset.order != SORT_RELEVANCE:
+        return None
+    where, params = _where(_predicates(filterset, _TABLE_COLUMNS))
+    rank = (
+        f"ts_rank_cd({_TABLE_COLUMNS['review'].split('.')[0]}.search_vector, websearch_to_tsquery(%s::regconfig, %s))"
+    )
+    if not where:
+        return RawSQL(rank, (search.CONFIG, filterset.text))  # noqa: S611 (constants; values are parameters)
+    condition = where.removeprefix(" WHERE ")
+    return RawSQL(f"CASE WHEN {condition} THEN {rank} END", (*params, search.CONFIG, filterset.text))  # noqa: S611
+
+
 def _statement_postgres(
     filterset: "RecommendationFilterSet", chosen: list[str], page: tuple[int, int]
 ) -> tuple[str, list]:
@@ -300,7 +359,10 @@ def _statement_postgres(
     groupings = {**_GROUPINGS, **_ARRAYED}
     columns = f"{_COLUMNS}, from_ids, issue_ids"
     if filterset.text:
-        sql, params = _sql(filterset.base_queryset(), arrays=True)
+        rank = _rank_of_the_chosen(filterset)
+        if rank is not None:
+            columns += ", rank"
+        sql, params = _sql(filterset.base_queryset(), arrays=True, rank=rank)
         predicates = _predicates(filterset)
         where, where_params = _where(predicates)
         ctes = [f"m0 ({columns}) AS MATERIALIZED ({sql})", f"m AS MATERIALIZED (SELECT * FROM m0{where})"]  # noqa: S608
@@ -359,7 +421,9 @@ def facet_counts(filterset: "RecommendationFilterSet", *, page: tuple[int, int] 
         statement, params = _statement_postgres(filterset, chosen, page)
     else:
         statement, params = _statement_portable(filterset, chosen)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgres:  # the matches of a broad word are tens of megabytes: keep them in memory
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     counts: dict[str, Counter] = defaultdict(Counter)

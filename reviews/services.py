@@ -87,7 +87,8 @@ def reference_data_load() -> dict[str, int]:
     Returns how many rows were created and updated per kind, e.g. {"states_created": 195, "states_updated": 0, ...}:
     all zeros when the database already holds the reference data.
     """
-    from recommendations.services import issues_load  # recommendations depends on reviews, not the reverse
+    from recommendations.facets import reference_cache_clear  # recommendations depends on reviews, not the reverse
+    from recommendations.services import issues_load
     from reviews.selectors import state_index
 
     counts: dict[str, int] = {}
@@ -134,4 +135,6 @@ def reference_data_load() -> dict[str, int]:
     counts |= issues_load()
     state_index.cache_clear()
     transaction.on_commit(state_index.cache_clear)
+    reference_cache_clear()  # the search's filters and facets name values from these tables
+    transaction.on_commit(reference_cache_clear)
     return counts

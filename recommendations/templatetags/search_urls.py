@@ -2,11 +2,9 @@
 facets' checkboxes."""
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import QueryDict
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import slugify
 
 register = template.Library()
 
@@ -43,8 +41,8 @@ def _facet_items(facet, values) -> str:
         '<li><label class="facet__value"><input type="checkbox" name="{}" value="{}" id="f-{}-{}"{}> '
         '<span class="facet__label">{}</span> <span class="facet__count">{}</span></label></li>',
         (
-            (facet.name, v.code, facet.name, slugify(v.code), mark_safe(" checked") if v.selected else "", v.label,
-             intcomma(v.count))
+            (facet.name, v.code, facet.name, v.code.lower(), mark_safe(" checked") if v.selected else "", v.label,
+             f"{v.count:,}")
             for v in values
         ),
     )  # fmt: skip
