@@ -2,12 +2,15 @@
 
 from urllib.parse import urlencode
 
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
-from recommendations import selectors
+from recommendations import exports, selectors
+from recommendations.filters import RecommendationFilterSet
 from recommendations.models import Recommendation
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def recommendation_list(request):
@@ -29,3 +32,34 @@ def recommendation_detail(request, pk: int):
     except Recommendation.DoesNotExist:
         raise Http404(f"No recommendation with number {pk}.") from None
     return render(request, "recommendations/recommendation_detail.html", {"recommendation": recommendation})
+
+
+def _export(request, extension: str):
+    """The search's results as a file: the same parameters as the page, every matching row, streamed."""
+    filterset = RecommendationFilterSet(request.GET, queryset=Recommendation.objects.all())
+    if not filterset.is_valid():
+        problems = "; ".join(
+            f"{filterset.filters[name].label}: {' '.join(errors)}" for name, errors in filterset.errors.items()
+        )
+        return HttpResponseBadRequest(f"Nothing exported: {problems}", content_type="text/plain; charset=utf-8")
+    rows = exports.export_rows(
+        filterset.qs, reference=filterset.reference, base_url=request.build_absolute_uri("/")[:-1]
+    )
+    name = exports.export_filename(extension)
+    if extension == "csv":
+        response = StreamingHttpResponse(exports.csv_lines(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    total = filterset.qs.count()
+    if total > exports.XLSX_MAX_ROWS:
+        message = f"{total:,} rows do not fit in one worksheet ({exports.XLSX_MAX_ROWS:,} at most): export CSV instead."
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    return FileResponse(exports.xlsx_file(rows), as_attachment=True, filename=name, content_type=XLSX)
+
+
+def recommendation_export_csv(request):
+    return _export(request, "csv")
+
+
+def recommendation_export_xlsx(request):
+    return _export(request, "xlsx")

@@ -4,6 +4,15 @@
 
   document.documentElement.classList.add("js");
 
+  // Search page: facets apply as soon as they change (htmx, on the form's "change"), the text only when the
+  // person submits it (Enter or the Search button), not each time the box loses focus.
+  var searchText = document.querySelector("[data-search-text]");
+  if (searchText) {
+    searchText.addEventListener("change", function (event) {
+      event.stopPropagation();
+    });
+  }
+
   // Mobile navigation: the menu button shows and hides the navigation and search on narrow screens.
   var toggle = document.querySelector("[data-nav-toggle]");
   var panel = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
