@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
-from recommendations.api import IssueViewSet
+from recommendations.api import IssueViewSet, RecommendationViewSet
 from recommendations.imports.api import ImportRunViewSet
 from reviews.api import CycleViewSet, RegionalGroupViewSet, SessionViewSet, StateViewSet
 
@@ -14,6 +14,7 @@ router.register("cycles", CycleViewSet)
 router.register("sessions", SessionViewSet)
 router.register("states", StateViewSet)
 router.register("issues", IssueViewSet)
+router.register("recommendations", RecommendationViewSet, basename="recommendation")
 
 # Staff only, so kept out of the public root's list of endpoints: /api/v1/imports/.
 staff_router = SimpleRouter()
