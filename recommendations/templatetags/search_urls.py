@@ -3,7 +3,7 @@ facets' checkboxes."""
 
 from django import template
 from django.http import QueryDict
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -36,16 +36,16 @@ FACET_SHOWN = 8  # values listed before "n more"; chosen values come first
 
 
 def _facet_items(facet, values) -> str:
-    return format_html_join(
-        "",
-        '<li><label class="facet__value"><input type="checkbox" name="{}" value="{}" id="f-{}-{}"{}> '
-        '<span class="facet__label">{}</span> <span class="facet__count">{}</span></label></li>',
-        (
-            (facet.name, v.code, facet.name, v.code.lower(), mark_safe(" checked") if v.selected else "", v.label,
-             f"{v.count:,}")
-            for v in values
-        ),
-    )  # fmt: skip
+    """The values' list items, built with plain string operations (escape() on every text): a state facet has some
+    190 values, and format_html per value costs more than the rest of the page."""
+    name = escape(facet.name)
+    return "".join(
+        f'<li><label class="facet__value"><input type="checkbox" name="{name}" value="{code}" '
+        f'id="f-{name}-{code.lower()}"{" checked" if v.selected else ""}> <span class="facet__label">{escape(v.label)}</span> '
+        f'<span class="facet__count">{v.count:,}</span></label></li>'
+        for v in values
+        for code in [escape(v.code)]
+    )
 
 
 @register.simple_tag
@@ -55,11 +55,10 @@ def facet_values(facet) -> str:
     Rendered here rather than by a template include per value: a state facet has some 190 values.
     """
     shown, more = facet.values[:FACET_SHOWN], facet.values[FACET_SHOWN:]
-    html = format_html('<ul class="facet__list">{}</ul>', _facet_items(facet, shown))
+    html = f'<ul class="facet__list">{_facet_items(facet, shown)}</ul>'
     if more:
-        html += format_html(
-            '<details class="facet__more"><summary>{} more</summary><ul class="facet__list">{}</ul></details>',
-            len(more),
-            _facet_items(facet, more),
+        html += (
+            f'<details class="facet__more"><summary>{len(more)} more</summary>'
+            f'<ul class="facet__list">{_facet_items(facet, more)}</ul></details>'
         )
-    return html
+    return mark_safe(html)  # noqa: S308 (every text escaped above)
