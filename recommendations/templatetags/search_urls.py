@@ -41,7 +41,8 @@ def _facet_items(facet, values) -> str:
     name = escape(facet.name)
     return "".join(
         f'<li><label class="facet__value"><input type="checkbox" name="{name}" value="{code}" '
-        f'id="f-{name}-{code.lower()}"{" checked" if v.selected else ""}> <span class="facet__label">{escape(v.label)}</span> '
+        f'id="f-{name}-{code.lower()}"{" checked" if v.selected else ""}> '
+        f'<span class="facet__label">{escape(v.label)}</span> '
         f'<span class="facet__count">{v.count:,}</span></label></li>'
         for v in values
         for code in [escape(v.code)]
