@@ -2,6 +2,7 @@
 
 import difflib
 import functools
+from dataclasses import dataclass
 
 from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -164,3 +165,111 @@ def _state_suggestions(normalised: str) -> str:
     if not suggestions:
         return "No known state has a close name."
     return f"Did you mean: {', '.join(list(suggestions.values())[:_SUGGESTIONS])}?"
+
+
+# --- A state's profile: as state under review and as recommending state ------------------------------------------
+
+_TOP = 10
+
+
+@dataclass
+class Bar:
+    """One row of a bar chart with its table: a label, a count, its share of the whole, and where to read them."""
+
+    label: str
+    count: int
+    percent: float
+    query: str  # the search page's parameters that list exactly these recommendations
+    variant: str = ""
+
+
+def _bars(rows: list[tuple[str, int, str, str]], total: int) -> list[Bar]:
+    return [
+        Bar(label, n, round(100 * n / total, 1) if total else 0.0, query, variant) for label, n, query, variant in rows
+    ]
+
+
+def _status_bars(queryset: QuerySet[Recommendation], base: str) -> list[Bar]:
+    from followup.models import Assessment
+
+    counts = dict(queryset.values_list("implementation_status").annotate(n=Count("id")).order_by())
+    labels = [*Assessment.Status.choices, ("", "Not assessed")]
+    rows = [
+        (label, counts.get(value, 0), f"{base}&status={value or 'none'}", value or "none") for value, label in labels
+    ]
+    return _bars([row for row in rows if row[1]], sum(counts.values()))
+
+
+def _response_bars(queryset: QuerySet[Recommendation], base: str) -> list[Bar]:
+    counts = dict(queryset.values_list("response").annotate(n=Count("id")).order_by())
+    rows = [(label, counts.get(value, 0), f"{base}&response={value}", value) for _name, value in _RESPONSES
+            for label in [Recommendation.Response(value).label]]  # fmt: skip
+    return _bars([row for row in rows if row[1]], sum(counts.values()))
+
+
+def state_profile(*, state: State) -> dict:
+    """What a diplomat reads on a state's page, counted in SQL (a dozen grouped queries, each over one state's
+    recommendations through an index): as state under review, its recommendations by response, action category,
+    implementation at mid-term, issue and recommending state; as recommending state, the recommendations it made by
+    response, implementation, cycle, state under review and regional group."""
+    links = Recommendation.recommending_states.through.objects
+    received = Recommendation.objects.filter(kind=_RECOMMENDATION, review__state=state)
+    received_total = received.count()
+    sur = f"sur={state.iso3}"
+    actions = dict(received.values_list("action_category").annotate(n=Count("id")).order_by())
+    action_rows = [(label, actions.get(value, 0), f"{sur}&action={value}", "") for value, label in
+                   Recommendation.ActionCategory.choices if actions.get(value)]  # fmt: skip
+    issues = (
+        Recommendation.issues.through.objects.filter(recommendation__in=received)
+        .values_list("issue__name", "issue__slug")
+        .annotate(n=Count("id"))
+        .order_by("-n", "issue__name")[:_TOP]
+    )
+    recommenders = (
+        links.filter(recommendation__in=received)
+        .values_list("state__short_name", "state__iso3")
+        .annotate(n=Count("id"))
+        .order_by("-n", "state__short_name")[:_TOP]
+    )
+    made = Recommendation.objects.filter(
+        kind=_RECOMMENDATION, id__in=links.filter(state=state).values("recommendation")
+    )
+    made_total = made.count()
+    by = f"from={state.iso3}"
+    to_states = (
+        made.values_list("review__state__short_name", "review__state__iso3")
+        .annotate(n=Count("id"))
+        .order_by("-n", "review__state__short_name")[:_TOP]
+    )
+    to_regions = (
+        made.values_list("review__state__regional_group__name", "review__state__regional_group__code")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    cycles = (
+        made.values_list("review__session__cycle__number")
+        .annotate(n=Count("id"))
+        .order_by("review__session__cycle__number")
+    )
+    return {
+        "received": {
+            "total": received_total,
+            "responses": _response_bars(received, sur),
+            "actions": _bars(action_rows, received_total),
+            "statuses": _status_bars(received, sur),
+            "issues": _bars([(name, n, f"{sur}&issue={slug}", "") for name, slug, n in issues], received_total),
+            "recommenders": _bars(
+                [(name, n, f"{sur}&from={iso3}", "") for name, iso3, n in recommenders], received_total
+            ),
+        },
+        "made": {
+            "total": made_total,
+            "responses": _response_bars(made, by),
+            "statuses": _status_bars(made, by),
+            "cycles": _bars([(f"Cycle {c}", n, f"{by}&cycle={c}", "") for c, n in cycles], made_total),
+            "states": _bars([(name, n, f"{by}&sur={iso3}", "") for name, iso3, n in to_states], made_total),
+            "regions": _bars(
+                [(name, n, f"{by}&sur_region={code.upper()}", "") for name, code, n in to_regions], made_total
+            ),
+        },
+    }

@@ -22,6 +22,7 @@ def state_detail(request, iso3: str):
         "state": state,
         "reviews": selectors.state_reviews_with_counts(state=state),
         "made": selectors.state_recommendations_made_counts(state=state),
+        "profile": selectors.state_profile(state=state),
     }
     return render(request, "reviews/state_detail.html", context)
 
