@@ -1,10 +1,11 @@
 """Reads for states, sessions and reviews."""
 
+import datetime
 import difflib
 import functools
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from recommendations.models import Recommendation
@@ -273,3 +274,71 @@ def state_profile(*, state: State) -> dict:
             ),
         },
     }
+
+
+# --- Preparing a session: what its states received last time, and how far it was implemented ----------------------
+
+SESSIONS_PER_CYCLE = 14  # since the second cycle; a state keeps its place from one cycle to the next
+
+
+def session_next(*, today: datetime.date) -> Session | None:
+    """The next Working Group session: the first that starts after today, or, where dates are not known, the first
+    of this year or later with no recommendation recorded yet."""
+    dated = Session.objects.filter(start_date__gt=today).order_by("number").first()
+    if dated is not None:
+        return dated
+    recorded = Recommendation.objects.filter(review__session=OuterRef("pk"))
+    return (
+        Session.objects.filter(start_date__isnull=True, year__gte=today.year)
+        .exclude(Exists(recorded))
+        .order_by("number")
+        .first()
+    )
+
+
+def session_preparation(*, session: Session) -> dict:
+    """For each state reviewed in the session (those recorded, else those at the same place of the previous cycle):
+    its previous review, the recommendations it received there by response, and their implementation at mid-term
+    (triggered action = partially or fully implemented, over the assessed ones; coverage = assessed over all).
+    Three queries."""
+    from followup.models import Assessment
+
+    states = list(Review.objects.filter(session=session).values_list("state_id", flat=True))
+    source = "recorded"
+    if not states:
+        states = list(
+            Review.objects.filter(session__number=session.number - SESSIONS_PER_CYCLE).values_list(
+                "state_id", flat=True
+            )
+        )
+        source = "previous_cycle" if states else "unknown"
+    previous = (
+        Review.objects.filter(state=OuterRef("pk"), session__number__lt=session.number)
+        .order_by("-session__number")
+        .values("id")[:1]
+    )
+    previous_ids = State.objects.filter(id__in=states).annotate(previous=Subquery(previous)).values("previous")
+    status = {s: Count("recommendations", filter=Q(recommendations__kind=_RECOMMENDATION,
+                                                 recommendations__implementation_status=s))
+              for s in Assessment.Status.values}  # fmt: skip
+    reviews = {
+        review.state_id: review
+        for review in _with_response_counts(
+            Review.objects.filter(id__in=previous_ids).select_related("session__cycle")
+        ).annotate(**{f"n_{s}": c for s, c in status.items()})
+    }
+    rows = []
+    for state in State.objects.filter(id__in=states).select_related("regional_group").order_by("short_name"):
+        review = reviews.get(state.pk)
+        row = {"state": state, "review": review}
+        if review is not None:
+            triggered = review.n_partially_implemented + review.n_fully_implemented
+            assessed = triggered + review.n_not_implemented
+            row |= {
+                "triggered": triggered,
+                "assessed": assessed,
+                "triggered_pct": round(100 * triggered / assessed, 1) if assessed else None,
+                "coverage_pct": round(100 * assessed / review.n_total, 1) if review.n_total else None,
+            }
+        rows.append(row)
+    return {"source": source, "rows": rows}

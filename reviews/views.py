@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from reviews import selectors
 from reviews.models import Session, State
@@ -38,3 +39,19 @@ def session_detail(request, number: int):
         raise Http404(f"There is no UPR session {number} in uprtrax.") from None
     context = {"session": session, "reviews": selectors.session_reviews_with_counts(session=session)}
     return render(request, "reviews/session_detail.html", context)
+
+
+def session_next(request):
+    session = selectors.session_next(today=timezone.localdate())
+    if session is None:
+        return render(request, "reviews/session_prepare.html", {"session": None}, status=404)
+    return redirect("reviews:session_prepare", number=session.number)
+
+
+def session_prepare(request, number: int):
+    try:
+        session = selectors.session_get(number=number)
+    except Session.DoesNotExist as missing:
+        raise Http404(str(missing)) from None
+    context = {"session": session, "preparation": selectors.session_preparation(session=session)}
+    return render(request, "reviews/session_prepare.html", context)
