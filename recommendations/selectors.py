@@ -80,7 +80,7 @@ def recommendation_detail(*, pk: int) -> Recommendation:
     public_assessments = (
         Assessment.objects.filter(visibility=Assessment.Visibility.PUBLIC)
         .select_related("organisation")
-        .order_by("phase", "-assessed_on", "organisation__name")
+        .order_by("assessed_on", "organisation__name")
     )
     return (
         Recommendation.objects.select_related("review__state__regional_group", "review__session__cycle")

@@ -447,7 +447,7 @@ def test_recommendation_detail_shows_all_facts_and_only_public_assessments(clien
     assert "5 – Specific action" in text
     assert "Torture and other CID treatment" in text
     assert "120.1" in text and "A/HRC/23/3" in text
-    assert "Watchers of Rights" in text and "Partially implemented" in text and "1 Jun 2015" in text
+    assert "Watchers of Rights" in text and "Partially implemented" in text and "1 June 2015" in text
     assert "A national action plan was adopted but is not funded." in text
     assert "Secret Draft Org" not in text and "draft comment" not in text
 
@@ -553,3 +553,20 @@ def test_home_runs_a_bounded_number_of_queries(client, sample, django_assert_max
         client.get(reverse("home"))
     with django_assert_max_num_queries(2):  # counts now come from the cache
         client.get(reverse("home"))
+
+
+def test_recommendation_timeline_orders_assessments_by_date_and_escapes_comments(client, sample):
+    from followup.models import Organisation
+
+    later = OrganisationFactory(name="Later Watch", kind=Organisation.Kind.NHRI)
+    AssessmentFactory(
+        recommendation=sample["ratify"], organisation=later, author=None, assessed_on=datetime.date(2019, 3, 2),
+        phase=Assessment.Phase.NEXT_REVIEW, status=S.FULLY_IMPLEMENTED,
+        comment="Adopted <b>in law</b>\nSecond line", evidence_url="javascript:alert(1)",
+    )  # fmt: skip
+    body = client.get(reverse("recommendations:recommendation_detail", kwargs={"pk": sample["ratify"].pk}))
+    html = body.content.decode()
+    assert html.index("Watchers of Rights") < html.index("Later Watch")  # 2015 before 2019
+    assert "Adopted &lt;b&gt;in law&lt;/b&gt;<br>Second line" in html
+    assert "javascript:alert" not in html
+    assert "National human rights institution" in _text(body) and "Next review" in _text(body)

@@ -133,7 +133,7 @@ def test_recommendation_detail_page_loads_cleanly(desktop, live_site):
 
     assert response.status == 200
     assert desktop.page.locator(".rec-quote").inner_text() == SEARCHABLE_TEXT
-    assert desktop.page.get_by_role("cell", name="Partially implemented").is_visible()
+    assert desktop.page.locator(".timeline").get_by_text("Partially implemented").is_visible()
     desktop.screenshot("recommendation-detail-desktop")
     desktop.assert_clean()
 
