@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, F, Func, IntegerField, Max, Min, Out
 from django.db.models.functions import Coalesce
 
 from recommendations.models import Recommendation
-from reviews.models import Review, Session, State, StateAlias
+from reviews.models import Cycle, Review, Session, State, StateAlias
 from reviews.names import normalise_name
 
 
@@ -103,6 +103,11 @@ def session_list_with_counts() -> QuerySet[Session]:
 def session_list_latest(*, limit: int = 5) -> QuerySet[Session]:
     """The most recent sessions that have at least one review recorded."""
     return session_list_with_counts().filter(n_reviews__gt=0).order_by("-number")[:limit]
+
+
+def cycle_get(*, number: int) -> Cycle:
+    """The cycle with this number. Raises Cycle.DoesNotExist."""
+    return Cycle.objects.get(number=number)
 
 
 def session_get(*, number: int) -> Session:

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from reviews import selectors
-from reviews.models import Session, State
+from reviews.models import Cycle, Session, State
 
 
 def state_list(request):
@@ -55,3 +55,13 @@ def session_prepare(request, number: int):
         raise Http404(str(missing)) from None
     context = {"session": session, "preparation": selectors.session_preparation(session=session)}
     return render(request, "reviews/session_prepare.html", context)
+
+
+def cycle_detail(request, number: int):
+    try:
+        cycle = selectors.cycle_get(number=number)
+    except Cycle.DoesNotExist:
+        raise Http404(f"There is no UPR cycle {number} in uprtrax.") from None
+    sessions = list(selectors.session_list_with_counts().filter(cycle=cycle))
+    totals = {key: sum(getattr(s, key) for s in sessions) for key in ("n_reviews", "n_recommendations", "n_accepted")}
+    return render(request, "reviews/cycle_detail.html", {"cycle": cycle, "sessions": sessions, "totals": totals})

@@ -21,6 +21,7 @@ PAGES = [
     "/sessions/",
     "/sessions/15/",
     "/sessions/20/prepare/",
+    "/cycles/1/",
     "/statistics/",
 ]
 SERIOUS = {"serious", "critical"}

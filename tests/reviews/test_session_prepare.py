@@ -85,3 +85,15 @@ def test_next_session_is_the_first_ahead_or_says_none_is_known(client, reviews):
 @pytest.mark.parametrize("url", ["/sessions/999/prepare/", "/sessions/0/prepare/", "/sessions/99999999999/prepare/"])
 def test_unknown_session_is_a_404(client, url):
     assert client.get(url).status_code == 404
+
+
+def test_cycle_page_lists_its_sessions_with_counts(client, reviews, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        response = client.get(reverse("reviews:cycle_detail", kwargs={"number": 2}))
+    assert response.status_code == 200
+    sessions = response.context["sessions"]
+    assert [s.number for s in sessions] == list(range(13, 27))
+    assert response.context["totals"] == {"n_reviews": 1, "n_recommendations": 4, "n_accepted": 3}
+    assert 'href="/recommendations/?cycle=2"' in response.content.decode()
+    assert client.get("/cycles/9/").status_code == 404
+    assert client.get("/sessions/").content.decode().count('href="/cycles/') == 4
