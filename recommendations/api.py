@@ -150,6 +150,11 @@ class RecommendationViewSet(viewsets.ReadOnlyModelViewSet):
             )
         return queryset
 
+    def filter_queryset(self, queryset):
+        # The search's filters (and its default of recommendations only) choose lists, not one by its id: a
+        # voluntary pledge is found by its id too.
+        return queryset if self.action == "retrieve" else super().filter_queryset(queryset)
+
     def get_serializer_class(self):
         return RecommendationDetailSerializer if self.action == "retrieve" else RecommendationSerializer
 

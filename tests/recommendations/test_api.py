@@ -56,6 +56,11 @@ def test_detail_shows_public_assessments_only(client, recs):
     body = client.get(f"{URL}{recs['ratify'].pk}/").json()
     assert [a["organisation"] for a in body["assessments"]] == ["Watchers"]
     assert client.get(f"{URL}999999999/").status_code == 404
+    pledge = RecommendationFactory(
+        review=recs["ratify"].review, kind=Recommendation.Kind.VOLUNTARY_PLEDGE, response="", recommending_states=[]
+    )
+    assert client.get(f"{URL}{pledge.pk}/").json()["kind"] == "voluntary_pledge"
+    assert pledge.pk not in [r["id"] for r in client.get(URL).json()["results"]]
 
 
 def test_without_text_pages_follow_a_cursor_newest_first(client, recs):
