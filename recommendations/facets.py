@@ -159,6 +159,12 @@ def search_data_changed() -> None:
         search_facets_warm.delay()
 
 
+def data_version() -> int:
+    """The version of the recommendations and assessments that search_data_changed() moves on: a cached count
+    keyed by it is dropped whenever the data changes (the state and session pages use it too)."""
+    return cache.get_or_set(_VERSION_KEY, lambda: int(time.time() * 1000), timeout=None)
+
+
 def search_facets_warm() -> None:
     """Put the unfiltered search's facets in the cache (what most visitors of the search page see first)."""
     from recommendations.filters import RecommendationFilterSet

@@ -73,7 +73,9 @@ def recommendation_list() -> QuerySet[Recommendation]:
 
 
 def recommendation_detail(*, pk: int) -> Recommendation:
-    """One recommendation with its states, issues and public assessments (as `public_assessments`).
+    """One recommendation with its review (state, group, session, cycle), its recommending states with their regional
+    group, its issues, and its public assessments oldest first with their organisation (as `public_assessments`).
+    Four queries.
 
     Raises Recommendation.DoesNotExist for an unknown id.
     """
@@ -85,8 +87,8 @@ def recommendation_detail(*, pk: int) -> Recommendation:
     return (
         Recommendation.objects.select_related("review__state__regional_group", "review__session__cycle")
         .prefetch_related(
-            "recommending_states",
-            "issues",
+            Prefetch("recommending_states", State.objects.select_related("regional_group").order_by("short_name")),
+            Prefetch("issues", Issue.objects.order_by("name")),
             Prefetch("assessments", queryset=public_assessments, to_attr="public_assessments"),
         )
         .get(pk=pk)

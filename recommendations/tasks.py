@@ -6,7 +6,10 @@ from celery import shared_task
 @shared_task(ignore_result=True)
 def search_facets_warm() -> None:
     """Count the facets of the unfiltered search page into the cache, so that no visitor waits for them after the
-    data changed (over a million recommendations that takes seconds). Queued by search_data_changed()."""
+    data changed (over a million recommendations that takes seconds), and the state and session lists' counts.
+    Queued by search_data_changed()."""
     from recommendations.facets import search_facets_warm as warm
+    from reviews.selectors import browse_counts_warm
 
     warm()
+    browse_counts_warm()

@@ -3,13 +3,16 @@
 import datetime
 import difflib
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from recommendations.models import Recommendation
-from reviews.models import Cycle, Review, Session, State, StateAlias
+from reviews.models import Cycle, RegionalGroup, Review, Session, State, StateAlias
 from reviews.names import normalise_name
 
 
@@ -21,7 +24,7 @@ class UnknownSession(Session.DoesNotExist, ValueError):
     """No session has this number; the message gives the known range."""
 
 
-# --- Browsing pages: states and sessions with their recommendation counts ----------------------------------------
+# --- Browsing pages: states, sessions and cycles with their recommendation counts --------------------------------
 
 _RECOMMENDATION = Recommendation.Kind.RECOMMENDATION
 _RESPONSES = (
@@ -29,39 +32,132 @@ _RESPONSES = (
     ("noted", Recommendation.Response.NOTED),
     ("pending", Recommendation.Response.PENDING),
 )
+# Assessment.Status's values, lowest first; "" (not assessed) is the fifth implementation status.
+_STATUSES = ("not_implemented", "partially_implemented", "fully_implemented", "no_information")
 
 
-def _count_of(queryset: QuerySet) -> Coalesce:
-    """A correlated COUNT(*) subquery: counts rows without joining them into the outer query (no row blow-up)."""
-    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
 
 
-def _with_response_counts(reviews: QuerySet[Review]) -> QuerySet[Review]:
-    """Annotate reviews with their recommendations counted by response (a single join, so counts stay true)."""
-    is_recommendation = Q(recommendations__kind=_RECOMMENDATION)
-    counts = {
-        f"n_{name}": Count("recommendations", filter=is_recommendation & Q(recommendations__response=value))
-        for name, value in _RESPONSES
+@dataclass(frozen=True)
+class Tally:
+    """Recommendations (never pledges) counted by response and by consolidated implementation status at mid-term.
+
+    As in DOMAIN.md: assessed = a status other than "no information"; triggered action = partially or fully
+    implemented, its percentage over the assessed; coverage = assessed over all.
+    """
+
+    total: int = 0
+    accepted: int = 0
+    noted: int = 0
+    pending: int = 0
+    not_implemented: int = 0
+    partially_implemented: int = 0
+    fully_implemented: int = 0
+    no_information: int = 0
+
+    @classmethod
+    def of(cls, row) -> "Tally":
+        """From a row annotated by _tally_counts() (a dict from values(), or a model instance)."""
+        get = row.get if isinstance(row, dict) else functools.partial(getattr, row)
+        return cls(*(get(f"n_{name}") or 0 for name in cls.__dataclass_fields__))
+
+    def __add__(self, other: "Tally") -> "Tally":
+        return Tally(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    @property
+    def accepted_pct(self) -> float | None:
+        return _percent(self.accepted, self.total)
+
+    @property
+    def triggered(self) -> int:
+        return self.partially_implemented + self.fully_implemented
+
+    @property
+    def assessed(self) -> int:
+        return self.triggered + self.not_implemented
+
+    @property
+    def not_assessed(self) -> int:
+        return self.total - self.assessed
+
+    @property
+    def triggered_pct(self) -> float | None:
+        return _percent(self.triggered, self.assessed)
+
+    @property
+    def coverage_pct(self) -> float | None:
+        return _percent(self.assessed, self.total)
+
+
+def _tally_counts(path: str = "") -> dict[str, Count]:
+    """COUNT ... FILTER expressions for a Tally: over a queryset of recommendations (path "") or through a relation
+    to them (path "recommendations__")."""
+
+    def counted(**condition) -> Count:
+        return Count(
+            f"{path}id", filter=Q(**{f"{path}kind": _RECOMMENDATION}, **{path + k: v for k, v in condition.items()})
+        )
+
+    return {
+        "n_total": counted(),
+        **{f"n_{name}": counted(response=value) for name, value in _RESPONSES},
+        **{f"n_{status}": counted(implementation_status=status) for status in _STATUSES},
     }
-    return reviews.annotate(n_total=Count("recommendations", filter=is_recommendation), **counts)
 
 
-def state_list_with_counts() -> QuerySet[State]:
-    """Every state, ordered by regional group then name, with recommendations received and made (correlated
-    counts, so that the two never multiply each other's rows)."""
-    received = Recommendation.objects.filter(kind=_RECOMMENDATION, review__state=OuterRef("pk"))
-    # Links to pledges are left out through an uncorrelated NOT IN, which PostgreSQL hashes once for all states,
-    # instead of joining every link to its recommendation once per state (0.5 s on 50,000 links).
+def _tallied(reviews: QuerySet[Review]) -> list[Review]:
+    """The reviews, each with its recommendations counted in SQL (n_total, n_accepted, ...) and as `tally`, and
+    `query`: the search page's parameters for its recommendations."""
+    reviews = list(reviews.select_related("state", "session").annotate(**_tally_counts("recommendations__")))
+    for review in reviews:
+        review.tally = Tally.of(review)
+        review.query = f"sur={review.state.iso3}&session={review.session.number}"  # the search page's parameters
+    return reviews
+
+
+def _cached[T](name: str, compute: Callable[[], T]) -> T:
+    """Counts over the whole table (hundreds of milliseconds at a million recommendations) are kept in the cache
+    until the data changes (recommendations.facets.data_version), at most SEARCH_CACHE_SECONDS (0: not cached)."""
+    if not settings.SEARCH_CACHE_SECONDS:
+        return compute()
+    from recommendations.facets import data_version
+
+    key = f"uprtrax:browse:{name}:{data_version()}"
+    return cache.get_or_set(key, compute, timeout=settings.SEARCH_CACHE_SECONDS)
+
+
+def _state_counts() -> dict[int, tuple[int, int]]:
+    """State id -> (recommendations received, recommendations made): three grouped scans, no per-state subquery."""
+    received = (
+        Recommendation.objects.filter(kind=_RECOMMENDATION).values_list("review__state_id").annotate(n=Count("id"))
+    )
+    # Links to pledges are left out by a hashed uncorrelated IN (a few thousand pledges) rather than by joining
+    # every link to its recommendation.
     pledges = Recommendation.objects.filter(kind=Recommendation.Kind.VOLUNTARY_PLEDGE).values("pk")
-    made = Recommendation.recommending_states.through.objects.filter(state=OuterRef("pk")).exclude(
-        recommendation__in=pledges
+    made = Recommendation.recommending_states.through.objects.values_list("state_id").annotate(
+        n=Count("id") - Count("id", filter=Q(recommendation__in=pledges))
     )
-    return (
-        State.objects.select_related("regional_group")
-        .annotate(n_received=_count_of(received), n_made=_count_of(made))
-        .order_by("regional_group__name", "short_name")
-    )
+    received, made = dict(received.order_by()), dict(made.order_by())
+    return {pk: (received.get(pk, 0), made.get(pk, 0)) for pk in received.keys() | made.keys()}
+
+
+def browse_counts_warm() -> None:
+    """Count the states' and the sessions' lists into the cache (each a scan of the whole table, about half a second
+    at a million recommendations), so that no visitor waits for them after the data changed: for a task run after
+    recommendations.facets.search_data_changed()."""
+    _cached("state-counts", _state_counts)
+    _cached("session-counts", _session_counts)
+
+
+def state_list_with_counts() -> list[State]:
+    """Every state, by regional group then name, with `n_received` and `n_made` recommendations."""
+    counts = _cached("state-counts", _state_counts)
+    states = list(State.objects.select_related("regional_group").order_by("regional_group__name", "short_name"))
+    for state in states:
+        state.n_received, state.n_made = counts.get(state.pk, (0, 0))
+    return states
 
 
 def state_get(*, iso3: str) -> State:
@@ -72,42 +168,86 @@ def state_get(*, iso3: str) -> State:
     return State.objects.select_related("regional_group").prefetch_related("organisations").get(iso3=iso3)
 
 
-def state_reviews_with_counts(*, state: State) -> QuerySet[Review]:
-    """The state's reviews, oldest first, each with its recommendations counted by response."""
-    reviews = Review.objects.filter(state=state).select_related("session__cycle").order_by("session__number")
-    return _with_response_counts(reviews)
+def state_reviews_with_counts(*, state: State) -> list[Review]:
+    """The state's reviews, oldest first, each with its recommendations counted by response and implementation."""
+    return _tallied(Review.objects.filter(state=state).select_related("session__cycle").order_by("session__number"))
 
 
-def state_recommendations_made_counts(*, state: State) -> dict[str, int]:
-    """How the recommendations this state made to others were answered: total, accepted, noted, pending."""
-    counts = {name: Count("id", filter=Q(response=value)) for name, value in _RESPONSES}
-    return Recommendation.objects.filter(kind=_RECOMMENDATION, recommending_states=state).aggregate(
-        total=Count("id"), **counts
+def _session_counts() -> dict[int, tuple[int, Tally]]:
+    """Session number -> (states reviewed, Tally of its recommendations): two grouped queries, the second over the
+    recommendations' own session_number (kept by the database) rather than through a join to their reviews."""
+    reviews = dict(Review.objects.values_list("session__number").annotate(n=Count("id")).order_by())
+    tallies = (
+        Recommendation.objects.filter(kind=_RECOMMENDATION)
+        .values("session_number")
+        .annotate(**_tally_counts())
+        .order_by()
     )
+    tally_of = {row["session_number"]: Tally.of(row) for row in tallies}
+    return {number: (n, tally_of.get(number, Tally())) for number, n in reviews.items()}
 
 
-def session_list_with_counts() -> QuerySet[Session]:
-    """Every session, in order, with the number of states reviewed and of recommendations (total, accepted)."""
-    recommendations = Recommendation.objects.filter(kind=_RECOMMENDATION, review__session=OuterRef("pk"))
-    return (
-        Session.objects.select_related("cycle")
-        .annotate(
-            n_reviews=_count_of(Review.objects.filter(session=OuterRef("pk"))),
-            n_recommendations=_count_of(recommendations),
-            n_accepted=_count_of(recommendations.filter(response=Recommendation.Response.ACCEPTED)),
-        )
-        .order_by("number")
-    )
+def session_list_with_counts() -> list[Session]:
+    """Every session, in order, with its cycle, `n_reviews` (states reviewed) and `tally` (recommendations by
+    response and implementation; also as `n_recommendations` and `n_accepted`) and `query` (its search parameters)."""
+    counts = _cached("session-counts", _session_counts)
+    sessions = list(Session.objects.select_related("cycle").order_by("number"))
+    for session in sessions:
+        session.n_reviews, session.tally = counts.get(session.number, (0, Tally()))
+        session.n_recommendations, session.n_accepted = session.tally.total, session.tally.accepted
+        session.query = f"session={session.number}"
+    return sessions
 
 
 def session_list_latest(*, limit: int = 5) -> QuerySet[Session]:
-    """The most recent sessions that have at least one review recorded."""
-    return session_list_with_counts().filter(n_reviews__gt=0).order_by("-number")[:limit]
+    """The most recent sessions that have at least one review recorded (counts only for those few rows)."""
+    recommendations = Recommendation.objects.filter(kind=_RECOMMENDATION, review__session=OuterRef("pk"))
+    return (
+        Session.objects.select_related("cycle")
+        .annotate(n_reviews=_count_of(Review.objects.filter(session=OuterRef("pk"))))
+        .filter(n_reviews__gt=0)
+        .annotate(
+            n_recommendations=_count_of(recommendations),
+            n_accepted=_count_of(recommendations.filter(response=Recommendation.Response.ACCEPTED)),
+        )
+        .order_by("-number")[:limit]
+    )
+
+
+def _count_of(queryset: QuerySet) -> Coalesce:
+    """A correlated COUNT(*) subquery: counts rows without joining them into the outer query (no row blow-up)."""
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _with_sessions(cycle: Cycle, sessions: list[Session]) -> Cycle:
+    """The cycle with its `sessions_counted`, their sums (`n_reviews`, `tally`) and its search parameters (`query`)."""
+    cycle.sessions_counted = [session for session in sessions if session.cycle_id == cycle.pk]
+    cycle.n_reviews = sum(session.n_reviews for session in cycle.sessions_counted)
+    cycle.tally = sum((session.tally for session in cycle.sessions_counted), Tally())
+    cycle.query = f"cycle={cycle.number}"
+    return cycle
+
+
+def cycle_list_with_counts() -> list[Cycle]:
+    """Every cycle with its sessions and their counts (summed from the sessions' counts, not counted again)."""
+    sessions = session_list_with_counts()
+    return [_with_sessions(cycle, sessions) for cycle in Cycle.objects.order_by("number")]
 
 
 def cycle_get(*, number: int) -> Cycle:
     """The cycle with this number. Raises Cycle.DoesNotExist."""
     return Cycle.objects.get(number=number)
+
+
+def cycle_with_counts(*, number: int) -> Cycle:
+    """The cycle with this number, its sessions and their counts. Raises Cycle.DoesNotExist."""
+    return _with_sessions(cycle_get(number=number), session_list_with_counts())
+
+
+def tally_total(items) -> Tally:
+    """The sum of the items' `tally` (reviews, sessions): a table's total row, from counts already made."""
+    return sum((item.tally for item in items), Tally())
 
 
 def session_get(*, number: int) -> Session:
@@ -120,10 +260,11 @@ def session_get(*, number: int) -> Session:
         raise UnknownSession(f"Unknown session {number}: {known}.") from None
 
 
-def session_reviews_with_counts(*, session: Session) -> QuerySet[Review]:
-    """The states reviewed in a session, by name, each with its recommendations counted by response."""
+def session_reviews_with_counts(*, session: Session) -> list[Review]:
+    """The states reviewed in a session, by name, each with its recommendations counted by response and
+    implementation (`tally`)."""
     reviews = Review.objects.filter(session=session).select_related("state__regional_group")
-    return _with_response_counts(reviews.order_by("state__short_name"))
+    return _tallied(reviews.order_by("state__short_name"))
 
 
 # --- Resolving names from source data ----------------------------------------------------------------------------
@@ -190,41 +331,50 @@ class Bar:
 
 
 def _bars(rows: list[tuple[str, int, str, str]], total: int) -> list[Bar]:
-    return [
-        Bar(label, n, round(100 * n / total, 1) if total else 0.0, query, variant) for label, n, query, variant in rows
-    ]
+    """Bars for the rows that count something (label, count, search parameters, style variant)."""
+    return [Bar(label, n, _percent(n, total) or 0.0, query, variant) for label, n, query, variant in rows if n]
 
 
-def _status_bars(queryset: QuerySet[Recommendation], base: str) -> list[Bar]:
+def _figure_counts(*, actions: bool = False, cycles=(), regions=()) -> dict[str, Count]:
+    """COUNT ... FILTER expressions for one aggregate over a set of recommendations: total, by response and by
+    implementation status; by action category, cycle and regional group of the state under review if asked."""
+    counts = {"total": Count("id")}
+    counts |= {f"response_{value}": Count("id", filter=Q(response=value)) for _name, value in _RESPONSES}
+    counts |= {f"status_{s or 'none'}": Count("id", filter=Q(implementation_status=s)) for s in (*_STATUSES, "")}
+    if actions:
+        categories = Recommendation.ActionCategory.values
+        counts |= {f"action_{value}": Count("id", filter=Q(action_category=value)) for value in categories}
+    counts |= {f"cycle_{n}": Count("id", filter=Q(review__session__cycle__number=n)) for n in cycles}
+    counts |= {f"region_{code}": Count("id", filter=Q(review__state__regional_group__code=code)) for code, _ in regions}
+    return counts
+
+
+def _tally_of(counts: dict[str, int]) -> Tally:
+    return Tally(
+        counts["total"],
+        *(counts[f"response_{value}"] for _name, value in _RESPONSES),
+        *(counts[f"status_{status}"] for status in _STATUSES),
+    )
+
+
+def _response_bars(counts: dict[str, int], base: str) -> list[Bar]:
+    rows = [(Recommendation.Response(value).label, counts[f"response_{value}"], f"{base}&response={value}", value)
+            for _name, value in _RESPONSES]  # fmt: skip
+    return _bars(rows, counts["total"])
+
+
+def _status_bars(counts: dict[str, int], base: str) -> list[Bar]:
     from followup.models import Assessment
 
-    counts = dict(queryset.values_list("implementation_status").annotate(n=Count("id")).order_by())
-    labels = [*Assessment.Status.choices, ("", "Not assessed")]
-    rows = [
-        (label, counts.get(value, 0), f"{base}&status={value or 'none'}", value or "none") for value, label in labels
-    ]
-    return _bars([row for row in rows if row[1]], sum(counts.values()))
+    rows = [(label, counts[f"status_{value or 'none'}"], f"{base}&status={value or 'none'}", value or "none")
+            for value, label in [*Assessment.Status.choices, ("", "Not assessed")]]  # fmt: skip
+    return _bars(rows, counts["total"])
 
 
-def _response_bars(queryset: QuerySet[Recommendation], base: str) -> list[Bar]:
-    counts = dict(queryset.values_list("response").annotate(n=Count("id")).order_by())
-    rows = [(label, counts.get(value, 0), f"{base}&response={value}", value) for _name, value in _RESPONSES
-            for label in [Recommendation.Response(value).label]]  # fmt: skip
-    return _bars([row for row in rows if row[1]], sum(counts.values()))
-
-
-def state_profile(*, state: State) -> dict:
-    """What a diplomat reads on a state's page, counted in SQL (a dozen grouped queries, each over one state's
-    recommendations through an index): as state under review, its recommendations by response, action category,
-    implementation at mid-term, issue and recommending state; as recommending state, the recommendations it made by
-    response, implementation, cycle, state under review and regional group."""
+def _state_profile(state: State) -> dict:
     links = Recommendation.recommending_states.through.objects
     received = Recommendation.objects.filter(kind=_RECOMMENDATION, review__state=state)
-    received_total = received.count()
-    sur = f"sur={state.iso3}"
-    actions = dict(received.values_list("action_category").annotate(n=Count("id")).order_by())
-    action_rows = [(label, actions.get(value, 0), f"{sur}&action={value}", "") for value, label in
-                   Recommendation.ActionCategory.choices if actions.get(value)]  # fmt: skip
+    r = received.aggregate(**_figure_counts(actions=True))
     issues = (
         Recommendation.issues.through.objects.filter(recommendation__in=received)
         .values_list("issue__name", "issue__slug")
@@ -237,48 +387,53 @@ def state_profile(*, state: State) -> dict:
         .annotate(n=Count("id"))
         .order_by("-n", "state__short_name")[:_TOP]
     )
+    # What the state made: its links, read through the index on state_id, then each recommendation by its key.
     made = Recommendation.objects.filter(
         kind=_RECOMMENDATION, id__in=links.filter(state=state).values("recommendation")
     )
-    made_total = made.count()
-    by = f"from={state.iso3}"
+    cycles = list(Cycle.objects.order_by("number").values_list("number", flat=True))
+    regions = list(RegionalGroup.objects.order_by("name").values_list("code", "name"))
+    m = made.aggregate(**_figure_counts(cycles=cycles, regions=regions))
     to_states = (
         made.values_list("review__state__short_name", "review__state__iso3")
         .annotate(n=Count("id"))
         .order_by("-n", "review__state__short_name")[:_TOP]
     )
-    to_regions = (
-        made.values_list("review__state__regional_group__name", "review__state__regional_group__code")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-    )
-    cycles = (
-        made.values_list("review__session__cycle__number")
-        .annotate(n=Count("id"))
-        .order_by("review__session__cycle__number")
-    )
+    sur, by = f"sur={state.iso3}", f"from={state.iso3}"
+    action_rows = [(label, r[f"action_{value}"], f"{sur}&action={value}", "")
+                   for value, label in Recommendation.ActionCategory.choices]  # fmt: skip
+    region_rows = sorted(((name, m[f"region_{code}"], f"{by}&sur_region={code}", "") for code, name in regions),
+                         key=lambda row: -row[1])  # fmt: skip
     return {
         "received": {
-            "total": received_total,
-            "responses": _response_bars(received, sur),
-            "actions": _bars(action_rows, received_total),
-            "statuses": _status_bars(received, sur),
-            "issues": _bars([(name, n, f"{sur}&issue={slug}", "") for name, slug, n in issues], received_total),
-            "recommenders": _bars(
-                [(name, n, f"{sur}&from={iso3}", "") for name, iso3, n in recommenders], received_total
-            ),
+            "tally": _tally_of(r),
+            "total": r["total"],
+            "responses": _response_bars(r, sur),
+            "statuses": _status_bars(r, sur),
+            "actions": _bars(action_rows, r["total"]),
+            "issues": _bars([(name, n, f"{sur}&issue={slug}", "") for name, slug, n in issues], r["total"]),
+            "recommenders": _bars([(name, n, f"{sur}&from={iso3}", "") for name, iso3, n in recommenders], r["total"]),
         },
         "made": {
-            "total": made_total,
-            "responses": _response_bars(made, by),
-            "statuses": _status_bars(made, by),
-            "cycles": _bars([(f"Cycle {c}", n, f"{by}&cycle={c}", "") for c, n in cycles], made_total),
-            "states": _bars([(name, n, f"{by}&sur={iso3}", "") for name, iso3, n in to_states], made_total),
-            "regions": _bars(
-                [(name, n, f"{by}&sur_region={code.upper()}", "") for name, code, n in to_regions], made_total
-            ),
+            "tally": _tally_of(m),
+            "total": m["total"],
+            "responses": _response_bars(m, by),
+            "statuses": _status_bars(m, by),
+            "cycles": _bars([(f"Cycle {n}", m[f"cycle_{n}"], f"{by}&cycle={n}", "") for n in cycles], m["total"]),
+            "states": _bars([(name, n, f"{by}&sur={iso3}", "") for name, iso3, n in to_states], m["total"]),
+            "regions": _bars(region_rows, m["total"]),
         },
     }
+
+
+def state_profile(*, state: State) -> dict:
+    """What a diplomat reads on a state's page, counted in SQL: as state under review, its recommendations by
+    response, implementation at mid-term, action category (one aggregate), and its top issues and recommending
+    states; as recommending state, the recommendations it made by response, implementation, cycle and regional group
+    of the state under review (one aggregate), and the states it recommended most to. Each chart row is a Bar that
+    links to exactly its recommendations on the search page. Seven queries over this state's recommendations only
+    (through the indexes on review and on the links' state), kept in the cache until the data changes."""
+    return _cached(f"state-profile:{state.pk}", lambda: _state_profile(state))
 
 
 # --- Preparing a session: what its states received last time, and how far it was implemented ----------------------
@@ -305,9 +460,7 @@ def session_preparation(*, session: Session) -> dict:
     """For each state reviewed in the session (those recorded, else those at the same place of the previous cycle):
     its previous review, the recommendations it received there by response, and their implementation at mid-term
     (triggered action = partially or fully implemented, over the assessed ones; coverage = assessed over all).
-    Three queries."""
-    from followup.models import Assessment
-
+    Three or four queries."""
     states = list(Review.objects.filter(session=session).values_list("state_id", flat=True))
     source = "recorded"
     if not states:
@@ -323,27 +476,17 @@ def session_preparation(*, session: Session) -> dict:
         .values("id")[:1]
     )
     previous_ids = State.objects.filter(id__in=states).annotate(previous=Subquery(previous)).values("previous")
-    status = {s: Count("recommendations", filter=Q(recommendations__kind=_RECOMMENDATION,
-                                                 recommendations__implementation_status=s))
-              for s in Assessment.Status.values}  # fmt: skip
     reviews = {
         review.state_id: review
-        for review in _with_response_counts(
-            Review.objects.filter(id__in=previous_ids).select_related("session__cycle")
-        ).annotate(**{f"n_{s}": c for s, c in status.items()})
+        for review in _tallied(Review.objects.filter(id__in=previous_ids).select_related("session__cycle"))
     }
     rows = []
     for state in State.objects.filter(id__in=states).select_related("regional_group").order_by("short_name"):
         review = reviews.get(state.pk)
         row = {"state": state, "review": review}
         if review is not None:
-            triggered = review.n_partially_implemented + review.n_fully_implemented
-            assessed = triggered + review.n_not_implemented
-            row |= {
-                "triggered": triggered,
-                "assessed": assessed,
-                "triggered_pct": round(100 * triggered / assessed, 1) if assessed else None,
-                "coverage_pct": round(100 * assessed / review.n_total, 1) if review.n_total else None,
-            }
+            tally = review.tally
+            row |= {"tally": tally, "triggered": tally.triggered, "assessed": tally.assessed,
+                    "triggered_pct": tally.triggered_pct, "coverage_pct": tally.coverage_pct}  # fmt: skip
         rows.append(row)
     return {"source": source, "rows": rows}

@@ -13,17 +13,22 @@ def state_list(request):
 
 
 def state_detail(request, iso3: str):
+    if not (len(iso3) == 3 and iso3.isascii() and iso3.isalpha()):
+        shown = f" '{iso3[:20]}'" if iso3.isprintable() else ""
+        raise Http404(f"No state with code{shown}: a state's code is three letters, such as FRA.")
     if iso3 != iso3.upper():
         return redirect("reviews:state_detail", iso3=iso3.upper(), permanent=True)
     try:
         state = selectors.state_get(iso3=iso3)
     except State.DoesNotExist:
         raise Http404(f"No state with code '{iso3}'.") from None
+    profile = selectors.state_profile(state=state)
+    made = profile["made"]["tally"]
     context = {
         "state": state,
         "reviews": selectors.state_reviews_with_counts(state=state),
-        "made": selectors.state_recommendations_made_counts(state=state),
-        "profile": selectors.state_profile(state=state),
+        "profile": profile,
+        "made": {"total": made.total, "accepted": made.accepted, "noted": made.noted, "pending": made.pending},
     }
     return render(request, "reviews/state_detail.html", context)
 
@@ -37,7 +42,8 @@ def session_detail(request, number: int):
         session = selectors.session_get(number=number)
     except Session.DoesNotExist:
         raise Http404(f"There is no UPR session {number} in uprtrax.") from None
-    context = {"session": session, "reviews": selectors.session_reviews_with_counts(session=session)}
+    reviews = selectors.session_reviews_with_counts(session=session)
+    context = {"session": session, "reviews": reviews, "total": selectors.tally_total(reviews)}
     return render(request, "reviews/session_detail.html", context)
 
 
@@ -57,11 +63,13 @@ def session_prepare(request, number: int):
     return render(request, "reviews/session_prepare.html", context)
 
 
+def cycle_list(request):
+    return render(request, "reviews/cycle_list.html", {"cycles": selectors.cycle_list_with_counts()})
+
+
 def cycle_detail(request, number: int):
     try:
-        cycle = selectors.cycle_get(number=number)
+        cycle = selectors.cycle_with_counts(number=number)
     except Cycle.DoesNotExist:
         raise Http404(f"There is no UPR cycle {number} in uprtrax.") from None
-    sessions = list(selectors.session_list_with_counts().filter(cycle=cycle))
-    totals = {key: sum(getattr(s, key) for s in sessions) for key in ("n_reviews", "n_recommendations", "n_accepted")}
-    return render(request, "reviews/cycle_detail.html", {"cycle": cycle, "sessions": sessions, "totals": totals})
+    return render(request, "reviews/cycle_detail.html", {"cycle": cycle})

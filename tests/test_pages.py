@@ -327,9 +327,10 @@ def test_session_list_shows_every_session_with_dates_or_year_and_counts(client, 
     assert (sessions[15].n_reviews, sessions[15].n_recommendations, sessions[15].n_accepted) == (1, 2, 1)
     assert (sessions[4].n_reviews, sessions[4].n_recommendations, sessions[4].n_accepted) == (1, 1, 1)
     assert (sessions[1].n_reviews, sessions[1].n_recommendations) == (0, 0)
-    assert _row(response, "Session 1") == "Session 1 7–18 Apr 2008 0 0 0"  # known dates, within a month
-    assert _row(response, "Session 6") == "Session 6 30 Nov–11 Dec 2009 0 0 0"
-    assert _row(response, "Session 15") == "Session 15 2013 1 2 1"  # dates unknown: the year
+    # states, recommendations, accepted, noted, triggered action (of the assessed), coverage
+    assert _row(response, "Session 1") == "Session 1 7–18 Apr 2008 0 0 0 0 – –"  # known dates, within a month
+    assert _row(response, "Session 6") == "Session 6 30 Nov–11 Dec 2009 0 0 0 0 – –"
+    assert _row(response, "Session 15") == "Session 15 2013 1 2 1 1 – 0.0%"  # dates unknown: the year; none assessed
     assert _elements(response, "time", datetime="2008-04-18")
     assert "Cycle 4" in _text(response)
 

@@ -179,3 +179,11 @@ def mobile(browser, live_site):
     context, tab = open_tab(browser, live_site, viewport=MOBILE, device_scale_factor=2, is_mobile=True, has_touch=True)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def assert_accessible():
+    """Call it with a page: fails listing every serious or critical violation axe-core finds there."""
+    from tests.browser.axe import assert_no_serious_violations
+
+    return assert_no_serious_violations
