@@ -47,6 +47,12 @@ def _consolidated(scope: str) -> str:
         ) ranked WHERE rank = 1"""  # noqa: S608 (constants only)
 
 
+def consolidated_statuses_sql(scope: str = "") -> str:
+    """SQL of (recommendation_id, status): each assessed recommendation's consolidated status, for the assessments
+    that pass `scope` (an SQL condition starting with AND, or ""). The dataset generator writes it with its rows."""
+    return _consolidated(scope)
+
+
 def _refresh(cursor, scope_rec: str, scope_assessment: str, params: list) -> int:
     cursor.execute(f"""
         UPDATE {_REC} SET implementation_status = COALESCE(c.status, '')

@@ -11,6 +11,7 @@ as state under review still shows how many results Germany would add. Each such 
 statement.
 """
 
+import functools
 import hashlib
 import json
 import threading
@@ -67,24 +68,35 @@ class Reference:
     def sessions_in_cycles(self, cycle_numbers: list[int]) -> list[int]:
         return [n for n, session in self.sessions.items() if session.cycle.number in cycle_numbers]
 
-    # Choices for the filter form: (code, label).
+    # Choices for the filter form: (code, label), built once per Reference (the FilterSet reads them lazily).
+    @functools.cached_property
+    def _choices(self) -> dict[str, list[tuple[str, str]]]:
+        return {
+            "state": [(s.iso3, s.short_name) for s in sorted(self.states.values(), key=lambda s: s.short_name)],
+            "region": [(r.code.upper(), r.name) for r in self.regions.values()],
+            "organisation": [(o.acronym.upper(), o.acronym) for o in self.organisations.values()],
+            "session": [(str(n), f"Session {n} ({s.year})") for n, s in sorted(self.sessions.items())],
+            "cycle": [(str(n), f"Cycle {n}") for n in sorted(self.cycles)],
+            "issue": [(i.slug, i.name) for i in self.issues.values()],
+        }
+
     def state_choices(self):
-        return [(s.iso3, s.short_name) for s in sorted(self.states.values(), key=lambda s: s.short_name)]
+        return self._choices["state"]
 
     def region_choices(self):
-        return [(r.code.upper(), r.name) for r in self.regions.values()]
+        return self._choices["region"]
 
     def organisation_choices(self):
-        return [(o.acronym.upper(), o.acronym) for o in self.organisations.values()]
+        return self._choices["organisation"]
 
     def session_choices(self):
-        return [(str(n), f"Session {n} ({s.year})") for n, s in sorted(self.sessions.items())]
+        return self._choices["session"]
 
     def cycle_choices(self):
-        return [(str(n), f"Cycle {n}") for n in sorted(self.cycles)]
+        return self._choices["cycle"]
 
     def issue_choices(self):
-        return [(i.slug, i.name) for i in self.issues.values()]
+        return self._choices["issue"]
 
 
 def _reference_read() -> Reference:
@@ -228,6 +240,35 @@ _ARRAYED = {
     "org": "SELECT '{tag}', CAST(g AS TEXT), COUNT(*) FROM (SELECT DISTINCT {m}.id, o.intergovernmentalorganisation_id "
     "AS g FROM {m} CROSS JOIN LATERAL unnest({m}.from_ids) x JOIN {state_orgs} o ON o.state_id = x) d GROUP BY g",
     "issue": "SELECT '{tag}', CAST(x AS TEXT), COUNT(*) FROM {m} CROSS JOIN LATERAL unnest({m}.issue_ids) x GROUP BY x",
+}
+# The main set's facets on PostgreSQL, from two small summaries of it rather than one scan per facet: `cells`,
+# its rows counted by every single-valued facet at once (a few thousand cells), and `sets`/`issue_sets`, its
+# rows counted by their whole array of recommending states or issues (a few thousand distinct arrays). A group
+# or organisation counts a recommendation once however many of its members made it: DISTINCT per array.
+_SUMMARIES = (
+    "cells AS MATERIALIZED (SELECT review, session, response, action, kind, status, COUNT(*) AS n FROM m "
+    "GROUP BY review, session, response, action, kind, status)",
+    "sets AS MATERIALIZED (SELECT from_ids, COUNT(*) AS n FROM m GROUP BY from_ids)",
+    "issue_sets AS MATERIALIZED (SELECT issue_ids, COUNT(*) AS n FROM m GROUP BY issue_ids)",
+)
+_SUMMARISED = {
+    "total": "SELECT 'total', '', CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM cells",
+    "sur": "SELECT '{tag}', CAST(r.state_id AS TEXT), CAST(SUM(c.n) AS BIGINT) FROM cells c "
+    "JOIN {reviews} r ON r.id = c.review GROUP BY r.state_id",
+    **{
+        name: f"SELECT '{{tag}}', CAST({name} AS TEXT), CAST(SUM(n) AS BIGINT) FROM cells GROUP BY {name}"  # noqa: S608
+        for name in ("session", "response", "action", "kind", "status")
+    },
+    "from": "SELECT '{tag}', CAST(x AS TEXT), CAST(SUM(n) AS BIGINT) FROM sets CROSS JOIN LATERAL unnest(from_ids) x "
+    "GROUP BY x",
+    "from_region": "SELECT '{tag}', CAST(g AS TEXT), CAST(SUM(n) AS BIGINT) FROM (SELECT DISTINCT sets.from_ids, "
+    "sets.n, s.regional_group_id AS g FROM sets CROSS JOIN LATERAL unnest(from_ids) x JOIN {state} s ON s.id = x) d "
+    "GROUP BY g",
+    "org": "SELECT '{tag}', CAST(g AS TEXT), CAST(SUM(n) AS BIGINT) FROM (SELECT DISTINCT sets.from_ids, sets.n, "
+    "o.intergovernmentalorganisation_id AS g FROM sets CROSS JOIN LATERAL unnest(from_ids) x "
+    "JOIN {state_orgs} o ON o.state_id = x) d GROUP BY g",
+    "issue": "SELECT '{tag}', CAST(x AS TEXT), CAST(SUM(n) AS BIGINT) FROM issue_sets "
+    "CROSS JOIN LATERAL unnest(issue_ids) x GROUP BY x",
 }
 _TABLES = {
     "links": Recommendation.recommending_states.through._meta.db_table,
@@ -384,10 +425,8 @@ def _statement_postgres(
         for name in chosen:
             sql, own_params = _sql(filterset.without(name).qs, arrays=True)
             own.append((name, f"({sql}) AS {name}_set ({columns})", own_params))
-    selects = [
-        "SELECT 'total', '', COUNT(*) FROM m",
-        *(g.format(tag=k, m="m", **_TABLES) for k, g in groupings.items()),
-    ]
+    ctes += _SUMMARIES
+    selects = [g.format(tag=k, **_TABLES) for k, g in _SUMMARISED.items()]
     for name, source_sql, own_params in own:
         grouping = groupings[_SOURCE.get(name, name)]
         alias = f"{name}_set"

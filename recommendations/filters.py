@@ -143,15 +143,17 @@ class RecommendationFilterSet(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.reference = reference or reference_load()
         ref = self.reference
+        # Functions (which deepcopy() passes as they are, unlike bound methods): read when a value is checked, so
+        # that the form's fields do not copy some 200 states twice on every request.
         choices = {
-            "sur": ref.state_choices(),
-            "from": ref.state_choices(),
-            "sur_region": ref.region_choices(),
-            "from_region": ref.region_choices(),
-            "org": ref.organisation_choices(),
-            "session": ref.session_choices(),
-            "cycle": ref.cycle_choices(),
-            "issue": ref.issue_choices(),
+            "sur": lambda: ref.state_choices(),
+            "from": lambda: ref.state_choices(),
+            "sur_region": lambda: ref.region_choices(),
+            "from_region": lambda: ref.region_choices(),
+            "org": lambda: ref.organisation_choices(),
+            "session": lambda: ref.session_choices(),
+            "cycle": lambda: ref.cycle_choices(),
+            "issue": lambda: ref.issue_choices(),
         }
         for name, values in choices.items():
             self.filters[name].extra["choices"] = values

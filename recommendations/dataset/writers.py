@@ -10,6 +10,9 @@ from itertools import batched
 from django.db import connection
 from django.db.models import ForeignKey, Max, Model
 
+from recommendations.models import Recommendation
+from reviews.models import Review, Session
+
 
 class DataIntegrityError(Exception):
     """Generated rows refer to rows that do not exist (a bug, or a concurrent delete): nothing is kept."""
@@ -57,6 +60,11 @@ class _Writer:
     def analyze(self, models: Sequence[type[Model]]) -> None:
         for model in models:
             self._cursor.execute(f"ANALYZE {_quote(model._meta.db_table)}")
+
+
+_STAGED = "uprtrax_generated_recommendations"
+_VECTORS = "uprtrax_generated_vectors"
+_SEARCH_INDEX = "rec_search_vector_gin"  # migration 0006
 
 
 class PostgresCopyWriter(_Writer):
@@ -107,7 +115,10 @@ class PostgresCopyWriter(_Writer):
         return first
 
     def write(self, model: type[Model], columns: Sequence[str], rows: Iterable[tuple]) -> int:
-        sql = f"COPY {_quote(model._meta.db_table)} ({_insert_columns(columns)}) FROM STDIN"
+        return self._copy(_quote(model._meta.db_table), columns, rows)
+
+    def _copy(self, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> int:
+        sql = f"COPY {table} ({_insert_columns(columns)}) FROM STDIN"
         written = 0
         with self._cursor.cursor.copy(sql) as copy:
             write_row = copy.write_row
@@ -115,6 +126,84 @@ class PostgresCopyWriter(_Writer):
                 write_row(row)
                 written += 1
         return written
+
+    # --- Recommendations: staged, then written once with their browse columns -----------------------------------
+
+    def stage_recommendations(self, columns: Sequence[str], rows: Iterable[tuple], vectors: dict[int, str]) -> int:
+        """COPY the recommendation rows into a temporary table (no index, no trigger); each row ends with its
+        catalogue entry, whose search vector is in `vectors` (None for a text of its own, such as a pledge's).
+
+        They reach the real table in recommendations_insert(), after their links and assessments, with every
+        browse column (session, search vector, id arrays, mid-term status) computed in the same statement, so that
+        each row is written once: the triggers of migrations 0006–0008 stand aside for this transaction
+        (uprtrax.bulk_load), instead of rewriting a million rows once per link table.
+        """
+        self._cursor.execute("SET LOCAL uprtrax.bulk_load = 'on'")
+        table = _quote(Recommendation._meta.db_table)
+        empty = f"SELECT {_insert_columns(columns)} FROM {table} WITH NO DATA"  # noqa: S608 (names from the model)
+        self._cursor.execute(f"CREATE TEMPORARY TABLE {_STAGED} ON COMMIT DROP AS {empty}")
+        self._cursor.execute(f"ALTER TABLE {_STAGED} ADD COLUMN entry integer")
+        self._cursor.execute(
+            f"CREATE TEMPORARY TABLE {_VECTORS} (entry integer PRIMARY KEY, vector tsvector) ON COMMIT DROP"
+        )
+        self._copy(_VECTORS, ("entry", "vector"), vectors.items())
+        self._staged_columns = tuple(columns)
+        return self._copy(_STAGED, (*columns, "entry"), rows)
+
+    def recommendations_insert(self) -> int:
+        """Move the staged recommendations into their table in one INSERT, with session_number (from the review),
+        search_vector (the catalogue's, or to_tsvector of the row's own text), the recommending-state and issue id
+        arrays (from the links written meanwhile) and the consolidated mid-term status (followup.status's rule)."""
+        from followup.status import consolidated_statuses_sql
+
+        rec = Recommendation._meta
+        links = {
+            "recommending_state_ids": (Recommendation.recommending_states.through._meta.db_table, "state_id"),
+            "issue_ids": (Recommendation.issues.through._meta.db_table, "issue_id"),
+        }
+        # PostgreSQL's advice for bulk loads: an index built over the loaded rows costs far less than one updated
+        # row by row (the full-text index: 20 million entries for a million texts). Only when the load at least
+        # doubles the table, so that rebuilding never costs more than it saves; rolled back with the rest.
+        table = _quote(rec.db_table)
+        self._cursor.execute(f"ANALYZE {_STAGED}")  # a temporary table has no statistics until asked
+        self._cursor.execute(f"SELECT MIN(id), MAX(id), COUNT(*) >= (SELECT COUNT(*) FROM {table}) FROM {_STAGED}")  # noqa: S608
+        first, last, rebuild = self._cursor.fetchone()
+        self._cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [_SEARCH_INDEX])
+        definition = self._cursor.fetchone()
+        if rebuild and definition:
+            self._cursor.execute(f"DROP INDEX {_quote(_SEARCH_INDEX)}")
+        staged = ", ".join(f"s.{_quote(c)}" for c in self._staged_columns)
+        aggregate = (
+            "LEFT JOIN (SELECT recommendation_id, array_agg({target} ORDER BY {target}) AS ids FROM {table} "
+            "WHERE recommendation_id BETWEEN %(first)s AND %(last)s GROUP BY recommendation_id) {column} "
+            "ON {column}.recommendation_id = s.id"
+        )  # names from the models
+        arrays = " ".join(
+            aggregate.format(target=target, table=_quote(table), column=column)
+            for column, (table, target) in links.items()
+        )
+        self._cursor.execute(
+            f"""
+            INSERT INTO {_quote(rec.db_table)} ({_insert_columns(self._staged_columns)}, session_number, search_vector,
+                                                recommending_state_ids, issue_ids, implementation_status)
+            SELECT {staged}, se.number, COALESCE(v.vector, to_tsvector('english'::regconfig, s.text)),
+                   recommending_state_ids.ids, issue_ids.ids, COALESCE(st.status, '')
+            FROM {_STAGED} s
+            JOIN {_quote(Review._meta.db_table)} r ON r.id = s.review_id
+            JOIN {_quote(Session._meta.db_table)} se ON se.id = r.session_id
+            LEFT JOIN {_VECTORS} v ON v.entry = s.entry
+            {arrays}
+            LEFT JOIN ({consolidated_statuses_sql("AND recommendation_id BETWEEN %(first)s AND %(last)s")}) st
+                ON st.recommendation_id = s.id""",  # noqa: S608 (names from the models, values are parameters)
+            {"first": first, "last": last},
+        )
+        inserted = self._cursor.rowcount
+        if rebuild and definition:
+            self._cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            self._cursor.execute(definition[0])
+        self._cursor.execute(f"DROP TABLE {_STAGED}, {_VECTORS}")
+        self._cursor.execute("SELECT set_config('uprtrax.bulk_load', 'off', true)")  # the triggers are back
+        return inserted
 
     def finish(self) -> None:
         if self.triggers_off:

@@ -1,8 +1,11 @@
 """The search page's links that change one value of the current query string (filters live in the URL), and its
 facets' checkboxes."""
 
+import functools
+
 from django import template
 from django.http import QueryDict
+from django.urls import get_script_prefix, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -63,3 +66,29 @@ def facet_values(facet) -> str:
             f'<ul class="facet__list">{_facet_items(facet, more)}</ul></details>'
         )
     return mark_safe(html)  # noqa: S308 (every text escaped above)
+
+
+# A result list links every row to its state, session and issues: the same few hundred addresses, reversed once per
+# process (reverse() costs more than the rest of a row), per script prefix (a site served under a path).
+@functools.lru_cache(maxsize=4096)
+def _reversed_under(prefix: str, name: str, argument: str | int | None) -> str:
+    return reverse(name, args=() if argument is None else (argument,))
+
+
+def _reversed(name: str, argument: str | int | None) -> str:
+    return _reversed_under(get_script_prefix(), name, argument)
+
+
+@register.filter
+def state_url(iso3: str) -> str:
+    return _reversed("reviews:state_detail", iso3)
+
+
+@register.filter
+def session_url(number: int) -> str:
+    return _reversed("reviews:session_detail", number)
+
+
+@register.filter
+def issue_search_url(slug: str) -> str:
+    return f"{_reversed('recommendations:recommendation_list', None)}?issue={slug}"

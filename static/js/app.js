@@ -13,6 +13,27 @@
     });
   }
 
+  // Search page on a phone: the facets start folded (their summary says how many are chosen), so that the
+  // results come first; a person who opens them keeps them open while filters reload the results.
+  var narrow = window.matchMedia("(max-width: 59.99em)");
+  var facetsOpen = !narrow.matches;
+  function facetsPanel(root) {
+    var details = root.querySelector("[data-facets-panel]");
+    if (details) {
+      details.open = facetsOpen;
+      details.addEventListener("toggle", function () {
+        if (!narrow.matches && !details.open) {
+          details.open = true; // beside the results there is no toggle to open them again
+        }
+        facetsOpen = details.open;
+      });
+    }
+  }
+  facetsPanel(document);
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    facetsPanel(event.detail.target);
+  });
+
   // Mobile navigation: the menu button shows and hides the navigation and search on narrow screens.
   var toggle = document.querySelector("[data-nav-toggle]");
   var panel = toggle && document.getElementById(toggle.getAttribute("aria-controls"));

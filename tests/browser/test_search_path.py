@@ -97,3 +97,30 @@ def expect_total(page, total: int) -> None:
     page.wait_for_function(
         "total => document.querySelector('#results')?.dataset.total === String(total)", arg=total, timeout=5000
     )
+
+
+def test_on_a_phone_the_results_come_first_and_the_facets_unfold_on_demand(mobile, live_site):
+    page = mobile.page
+    page.goto(live_site.url + "/recommendations/")
+    facets = page.locator("#facet-sur")
+    summary = page.locator(".facets__summary")
+    assert summary.inner_text() == "Filters"
+    assert not facets.is_visible()  # folded: the results start near the top of the screen
+    assert page.locator(".rec").first.bounding_box()["y"] < 900
+    summary.click()
+    assert facets.is_visible()
+    # Narrowing reloads the results in place; the panel the person opened stays open and counts the choice.
+    facets.get_by_role("checkbox", name=re.compile("^Kenya")).check()
+    page.wait_for_url(re.compile(r"sur=KEN"))
+    expect_total(page, 1)
+    assert page.locator(".facets__summary").inner_text() == "Filters (1 chosen)"
+    assert page.locator("#facet-sur").is_visible()
+    mobile.assert_clean()
+
+
+def test_on_a_wide_screen_the_facets_are_always_shown(desktop, live_site):
+    page = desktop.page
+    page.goto(live_site.url + "/recommendations/")
+    assert page.locator("#facet-sur").is_visible()
+    assert not page.locator(".facets__summary").is_visible()  # no toggle beside the results
+    desktop.assert_clean()

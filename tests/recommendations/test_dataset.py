@@ -258,6 +258,45 @@ def test_generated_rows_respect_the_domain_rules():
     assert not early.exists()
 
 
+def test_generated_rows_carry_the_browse_columns_the_triggers_would_compute():
+    """The generator writes session, search vector, id arrays and mid-term status itself (the triggers stand aside
+    for its load): each must equal what the triggers and followup.status compute for the same rows."""
+    from followup.status import implementation_status_refresh
+
+    dataset_generate(recommendations=2000, assessments=6000, seed=7)
+    checks = {
+        "session": """SELECT COUNT(*) FROM recommendations_recommendation c JOIN reviews_review r ON r.id = c.review_id
+            JOIN reviews_session s ON s.id = r.session_id WHERE c.session_number IS DISTINCT FROM s.number""",
+        "vector": """SELECT COUNT(*) FROM recommendations_recommendation
+            WHERE search_vector IS DISTINCT FROM to_tsvector('english', text)""",
+        "states": """SELECT COUNT(*) FROM recommendations_recommendation c WHERE recommending_state_ids IS DISTINCT FROM
+            (SELECT array_agg(state_id ORDER BY state_id) FROM recommendations_recommendation_recommending_states l
+             WHERE l.recommendation_id = c.id)""",
+        "issues": """SELECT COUNT(*) FROM recommendations_recommendation c WHERE issue_ids IS DISTINCT FROM
+            (SELECT array_agg(issue_id ORDER BY issue_id) FROM recommendations_recommendation_issues l
+             WHERE l.recommendation_id = c.id)""",
+    }
+    with connection.cursor() as cursor:
+        for name, sql in checks.items():
+            cursor.execute(sql)
+            assert cursor.fetchone()[0] == 0, name
+        cursor.execute(
+            "SELECT COUNT(*) FROM recommendations_recommendation "
+            "WHERE kind = 'voluntary_pledge' AND search_vector IS NOT NULL"
+        )
+        assert cursor.fetchone()[0] > 0  # pledges too (their text names their state)
+        cursor.execute("SELECT current_setting('uprtrax.bulk_load', true)")
+        assert cursor.fetchone()[0] in (None, "", "off")  # the triggers are back for the rest of the transaction
+    assert Recommendation.objects.exclude(implementation_status="").count() > 500
+    assert implementation_status_refresh() == 0  # the status rule's own computation changes nothing
+    # And the triggers work again for ordinary writes in the same transaction.
+    one = Recommendation.objects.filter(kind=Recommendation.Kind.RECOMMENDATION).first()
+    Recommendation.objects.filter(pk=one.pk).update(text="Abolish the death penalty")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_vector::text FROM recommendations_recommendation WHERE id = %s", [one.pk])
+        assert "'penalti'" in cursor.fetchone()[0]
+
+
 def test_voluntary_pledges_have_no_response_and_are_the_state_s_own():
     dataset_generate(recommendations=3000, assessments=0, seed=3)
 
