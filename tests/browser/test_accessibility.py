@@ -23,7 +23,7 @@ PAGES = [
     "/sessions/",
     "/sessions/15/",
     "/sessions/20/prepare/",
-    "/cycles/",  # being built (uncommitted) while this was written
+    "/cycles/",
     "/cycles/1/",
     "/statistics/",
 ]
@@ -150,3 +150,19 @@ def test_print_shows_where_links_to_other_sites_lead(desktop, live_site):
     # A link inside the site says nothing useful on paper: no address after it.
     state = page.locator("main a[href^='/states/']").first
     assert state.evaluate("a => getComputedStyle(a, '::after').content") in ("none", "normal")
+
+
+@pytest.mark.parametrize("path", ["/", "/states/"])
+def test_lists_fit_a_phone_without_scrolling_sideways(mobile, live_site, path):
+    """The home page's latest sessions and the states list drop a column a phone can spare and shorten their
+    headings (screen readers still hear the whole words), so that their tables need no sideways scrolling."""
+    page = mobile.page
+    page.goto(live_site.url + path)
+    widths = page.evaluate("[...document.querySelectorAll('.table-wrap')].map(e => e.scrollWidth - e.clientWidth)")
+    assert widths and all(extra <= 1 for extra in widths), widths
+    heading = page.locator("thead th.num").first
+    assert heading.locator(".wide-hidden").is_visible()  # the short form shows
+    long_form = heading.locator(".narrow-hidden")
+    assert long_form.bounding_box()["width"] <= 1  # clipped, still in the page for screen readers
+    assert len(long_form.text_content().split()) >= 2
+    mobile.assert_clean()
