@@ -307,6 +307,12 @@ def page_urls() -> list[tuple[str, str]]:
         (f"recommendation {assessed} (most assessed)", f"/recommendations/{assessed}/"),
         ("search, no filter", SEARCH),
         (f"search: {made} made, noted", f"{SEARCH}?from={made}&response=noted"),
+        (f"search: to {received}, accepted, cycle 3", f"{SEARCH}?sur={received}&response=accepted&cycle=3"),
+        ("search: Africa, EU made, page 40", f"{SEARCH}?sur_region=Africa&org=EU&page=40"),
+        ("search: partially implemented, by state, page 100",
+         f"{SEARCH}?status=partially_implemented&sort=state&page=100"),
+        ("search: women's rights issue, oldest, 2 statuses",
+         f"{SEARCH}?issue=womens-rights&sort=oldest&status=not_implemented&status=none"),
         ("API list, no filter", "/api/v1/recommendations/"),
         ("API list: torture, accepted, Africa",
          "/api/v1/recommendations/?q=torture&response=accepted&sur_region=Africa"),
@@ -329,7 +335,7 @@ def database_url(name: str | None) -> str:
     return url
 
 
-def django_setup(url: str, *, cache: bool) -> None:
+def django_setup(url: str, *, cache: bool, bitmaps: bool = False) -> None:
     sys.path.insert(0, str(REPO))
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uprtrax.settings")
@@ -338,6 +344,8 @@ def django_setup(url: str, *, cache: bool) -> None:
     os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
     if not cache:
         os.environ["UPRTRAX_SEARCH_CACHE_SECONDS"] = "0"
+    # Searches without text: facet bitmaps built before the runs (timed apart), or the SQL path only.
+    os.environ["UPRTRAX_SEARCH_BITMAPS"] = "inline" if bitmaps else "off"
     # WhiteNoise looks for collectstatic's output, which a benchmark does not build (files come from the finders).
     warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     import django
@@ -396,12 +404,14 @@ def main() -> int:
     parser.add_argument("--pages", action="store_true", help="time the other pages instead of the search mix")
     parser.add_argument("--htmx", action="store_true", help="ask for the htmx partial (results and facets only)")
     parser.add_argument("--cache", action="store_true", help="leave the facet cache on (warm runs read it)")
+    parser.add_argument("--bitmaps", action="store_true",
+                        help="searches without text count from facet bitmaps (built first, timed apart)")  # fmt: skip
     parser.add_argument("--only", help="only the requests whose label contains this text")
     parser.add_argument("--explain", type=int, default=0, metavar="N",
                         help="EXPLAIN (ANALYZE, BUFFERS) the slowest statement of the N slowest requests")  # fmt: skip
     args = parser.parse_args()
     url = database_url(args.database)
-    django_setup(url, cache=args.cache)
+    django_setup(url, cache=args.cache, bitmaps=args.bitmaps)
     from django.test import Client
 
     recommendations, description = describe_database()
@@ -419,6 +429,14 @@ def main() -> int:
     if not args.cache and getattr(settings, "SEARCH_CACHE_SECONDS", 0):
         cache = "facet cache STILL ON (UPRTRAX_SEARCH_CACHE_SECONDS not read?)"
     print(f"  {len(urls)} URLs, 1 warm-up + {args.runs} measured requests each{mode}, {cache}; {machine()}")
+    if args.bitmaps:
+        from recommendations.bitmaps import bitmaps_current
+        from recommendations.facets import reference_load
+
+        started = time.perf_counter()
+        maps = bitmaps_current(reference_load())
+        print(f"  facet bitmaps: {maps.nbytes / 1e6:.0f} MB built in {time.perf_counter() - started:.1f} s "
+              "(once per data version)")  # fmt: skip
     client = Client(SERVER_NAME=HOST, raise_request_exception=False)
     started = time.perf_counter()
     results = run_mix(client, urls, runs=args.runs, htmx=args.htmx, out=sys.stdout)

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from uprtrax.env import env_bool, env_int, env_list, env_str
+from uprtrax.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -146,6 +146,10 @@ IMPORT_HEARTBEAT_SECONDS = env_int("UPRTRAX_IMPORT_HEARTBEAT_SECONDS", 30, minim
 # The search page's facet counts are kept this long in the cache (0: never). An import or an assessment drops them
 # at once, and a Celery task counts the unfiltered page's again.
 SEARCH_CACHE_SECONDS = env_int("UPRTRAX_SEARCH_CACHE_SECONDS", 3600, minimum=0)
+# Searches without text count their facets from in-memory bitmaps on PostgreSQL (recommendations/bitmaps.py):
+# "background" builds them in a thread of each web process after the data changed (the SQL path answers meanwhile),
+# "inline" at once in the request, "off" never.
+SEARCH_BITMAPS = env_choice("UPRTRAX_SEARCH_BITMAPS", ("background", "inline", "off"), "background")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 for _name, _url in (("REDIS_URL", REDIS_URL), ("CELERY_BROKER_URL", CELERY_BROKER_URL)):

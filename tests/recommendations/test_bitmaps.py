@@ -1,0 +1,138 @@
+"""The search's facet bitmaps (recommendations/bitmaps.py) give exactly what the SQL path gives."""
+
+import itertools
+import time
+
+import pytest
+from django.db.models import Count
+from django.http import QueryDict
+
+from followup.status import implementation_status_refresh
+from recommendations import bitmaps
+from recommendations.bitmaps import bitmap_counts, bitmaps_build, bitmaps_current, bitmaps_forget
+from recommendations.dataset import dataset_generate
+from recommendations.facets import (
+    FacetCounts,
+    facet_counts,
+    reference_cache_clear,
+    reference_load,
+    search_data_changed,
+)
+from recommendations.filters import RecommendationFilterSet
+from recommendations.models import Recommendation
+from reviews.models import IntergovernmentalOrganisation
+from tests.factories import RecommendationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def generated():
+    dataset_generate(recommendations=1500, assessments=3000, seed=11)
+    implementation_status_refresh()
+    bitmaps_forget()
+    yield
+    bitmaps_forget()
+
+
+def _filterset(params: dict) -> RecommendationFilterSet:
+    query = QueryDict(mutable=True)
+    for name, values in params.items():
+        query.setlist(name, values if isinstance(values, list) else [values])
+    filterset = RecommendationFilterSet(query, queryset=Recommendation.objects.all(), reference=reference_load())
+    assert filterset.is_valid(), filterset.errors
+    return filterset
+
+
+def _shown(counted: FacetCounts) -> dict:
+    return {name: [(v.code, v.count, v.selected) for v in facet.values] for name, facet in counted.facets.items()}
+
+
+def _searches() -> list[dict]:
+    """Searches over the generated data: each facet alone, then pairs and triples of them."""
+    recs = Recommendation.objects.filter(kind=Recommendation.Kind.RECOMMENDATION)
+    sur = recs.values("review__state__iso3").annotate(n=Count("id")).order_by("-n")[0]["review__state__iso3"]
+    made = recs.values("recommending_states__iso3").annotate(n=Count("id")).order_by("-n")
+    session = recs.values("session_number").annotate(n=Count("id")).order_by("-n")[0]["session_number"]
+    issue = recs.values("issues__slug").annotate(n=Count("id")).order_by("-n")[0]["issues__slug"]
+    organisation = IntergovernmentalOrganisation.objects.order_by("acronym").first().acronym
+    single = [
+        {"sur": sur},
+        {"sur_region": ["WEOG", "GRULAC"]},
+        {"from": [made[0]["recommending_states__iso3"], made[1]["recommending_states__iso3"]]},
+        {"from_region": "EEG"},
+        {"org": organisation},
+        {"session": str(session)},
+        {"cycle": ["2", "3"]},
+        {"response": "noted"},
+        {"action": ["4", "5"]},
+        {"issue": issue},
+        {"status": ["none", "partially_implemented"]},
+        {"kind": "any"},
+        {"kind": "voluntary_pledge"},
+    ]
+    combined = [{**a, **b} for a, b in itertools.combinations(single[:11], 2)]
+    triples = [{**single[1], **single[7], **single[10]}, {"issue": issue, "from_region": "WEOG", "status": "none"}]
+    return [{}, *single, *combined, *triples]
+
+
+def test_bitmaps_count_every_facet_and_page_exactly_as_sql_does(generated):
+    maps = bitmaps_build(0, reference_load())
+    checked = 0
+    for params in _searches():
+        for sort, page in (("", (0, 25)), ("", (40, 25)), ("oldest", (0, 25)), ("oldest", (30, 50)),
+                           ("state", (0, 25)), ("state", (60, 25)), ("", (10_000, 25))):  # fmt: skip
+            filterset = _filterset({**params, **({"sort": sort} if sort else {})})
+            sql = facet_counts(filterset, page=page)
+            fast = bitmap_counts(filterset, maps, page=page)
+            assert fast.total == sql.total, params
+            assert _shown(fast) == _shown(sql), params
+            assert fast.page_ids == sql.page_ids, (params, sort, page)
+            checked += bool(sql.total) + bool(sql.page_ids)
+    assert checked > 150  # most searches found something: the comparison is not between empty results
+
+
+def test_search_page_without_text_reads_no_recommendation_row_for_its_counts(
+    generated, client, settings, django_assert_max_num_queries
+):
+    settings.SEARCH_BITMAPS = "off"
+    slow = client.get("/recommendations/", {"response": "accepted", "sur_region": "Africa"}).content.decode()
+    settings.SEARCH_BITMAPS = "inline"
+    client.get("/recommendations/")  # builds the bitmaps of this data version
+    with django_assert_max_num_queries(6):  # fingerprint, version (cache), the page's rows, snippets: no count query
+        fast = client.get("/recommendations/", {"response": "accepted", "sur_region": "Africa"}).content.decode()
+    marker = 'data-total="'
+    assert fast[fast.index(marker) :][:20] == slow[slow.index(marker) :][:20]
+    assert fast.count('class="facet__count"') == slow.count('class="facet__count"')
+
+
+def test_new_data_makes_new_bitmaps(generated, settings):
+    settings.SEARCH_BITMAPS = "inline"
+    reference = reference_load()
+    first = bitmaps_current(reference)
+    assert bitmaps_current(reference) is first  # kept while the data stays the same
+    before = bitmap_counts(_filterset({}), first, page=(0, 0)).total
+    RecommendationFactory(review=Recommendation.objects.first().review, text="Newly imported")
+    search_data_changed()
+    second = bitmaps_current(reference)
+    assert second is not first
+    assert bitmap_counts(_filterset({}), second, page=(0, 0)).total == before + 1
+    reference_cache_clear()  # reference data loaded again (a state joined an organisation, say): new bitmaps
+    assert bitmaps_current(reference_load()) is not second
+
+
+def test_in_the_background_the_sql_path_answers_until_the_bitmaps_are_built(generated, settings, transactional_db):
+    settings.SEARCH_BITMAPS = "background"
+    reference = reference_load()
+    assert bitmaps_current(reference) is None  # a thread builds them meanwhile
+    deadline = time.monotonic() + 30
+    while (maps := bitmaps_current(reference)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert maps is not None
+    assert bitmap_counts(_filterset({}), maps, page=(0, 0)).total == facet_counts(_filterset({})).total
+
+
+def test_off_never_builds_bitmaps(settings):
+    settings.SEARCH_BITMAPS = "off"
+    assert bitmaps_current(reference_load()) is None
+    assert bitmaps._current is None
