@@ -15,8 +15,10 @@ builds them at once, for tests and benchmarks; "off" never uses them). Building 
 recommendation in one SELECT (one snapshot, taken after the version was read, so that bitmaps never hold data
 older than their version): about 10 s at a million recommendations.
 
-Searches with text still take the SQL path: the text's matches as a bitmap (without visiting the table's heap) are
-the next step.
+A search with text first asks PostgreSQL for the ids of its matches (the GIN index, then one heap visit per match:
+the part that stays slow for broad words), intersects them with the facet bitmaps, and asks PostgreSQL again to
+rank the final set for the page, exactly as the SQL path orders it. Bitmaps of the frequent words, built ahead,
+would remove the heap visits: the next step.
 """
 
 import logging
@@ -262,11 +264,34 @@ def _key(name: str, value) -> str:
     return str(value)
 
 
+def _text_bitmap(filterset: "RecommendationFilterSet", maps: Bitmaps) -> np.ndarray:
+    """The recommendations whose text matches, as a bitmap: their ids from the GIN index and the table (one
+    statement, the ids sent back as one binary string), then set in a bitmap of the same size as the facets'."""
+    from recommendations import search
+
+    words = maps.kind.bits.shape[1]
+    if search.text_problem(filterset.text):
+        return np.zeros(words, dtype=np.uint64)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT string_agg(int8send(id), ''::bytea) FROM {Recommendation._meta.db_table}
+                WHERE search_vector @@ websearch_to_tsquery(%s::regconfig, %s)""",  # noqa: S608 (table name)
+            [search.CONFIG, filterset.text],
+        )
+        (raw,) = cursor.fetchone()
+    ids = np.frombuffer(raw or b"", dtype=">i8").astype(np.int64)
+    ids = ids[ids < words * 64]  # rows newer than the bitmaps (their version is then no longer current anyway)
+    return _pack(ids, words)
+
+
 def bitmap_counts(filterset: "RecommendationFilterSet", maps: Bitmaps, *, page: tuple[int, int]) -> "FacetCounts":
-    """The total, every facet and the ids of one page (offset, limit) of a search without text, from the bitmaps."""
+    """The total, every facet and the ids of one page (offset, limit) of a search, from the bitmaps; a text's
+    matches are read from PostgreSQL first, and ranked there for the page."""
     from recommendations.facets import FacetCounts, _facets
 
     base = _kind_bitmap(filterset, maps)
+    if filterset.text:
+        base &= _text_bitmap(filterset, maps)
     chosen = _chosen_bitmaps(filterset, maps)
     main = base.copy()
     for bitmap in chosen.values():
@@ -323,17 +348,37 @@ def _by_session(main: np.ndarray, maps: Bitmaps, numbers: list[int], ascending: 
             yield main & maps.session.bits[maps.session.rows[number]], int(counts[number]), ascending
 
 
+def _ranked(filterset: "RecommendationFilterSet", main: np.ndarray, offset: int, limit: int) -> list[int]:
+    """One page of the main set by relevance, as the SQL path orders it (ts_rank_cd, then newest first)."""
+    from recommendations import search
+
+    ids = _positions(main).tolist()
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT id FROM {Recommendation._meta.db_table} WHERE id = ANY(%s)
+                ORDER BY ts_rank_cd(search_vector, websearch_to_tsquery(%s::regconfig, %s)) DESC,
+                         session_number DESC, id
+                LIMIT %s OFFSET %s""",  # noqa: S608 (table name)
+            [ids, search.CONFIG, filterset.text, limit, offset],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def page_ids(
     filterset: "RecommendationFilterSet", maps: Bitmaps, main: np.ndarray, offset: int, limit: int
 ) -> list[int]:
     """The ids of one page in the FilterSet's order: newest session first and by id within it (date), the reverse
     (oldest), or by the state's name, then as date (state). Whole sessions or states before the page are skipped
     by their counts alone."""
-    from recommendations.filters import SORT_OLDEST, SORT_STATE
+    from recommendations.filters import SORT_OLDEST, SORT_RELEVANCE, SORT_STATE
 
     if not limit:
         return []
     order = filterset.order
+    if order == SORT_RELEVANCE:
+        return _ranked(filterset, main, offset, limit)
     newest_first = sorted((n for n in maps.session.keys if n is not None), reverse=True)
     if order == SORT_OLDEST:
         return _slices(_by_session(main, maps, newest_first[::-1], ascending=False), offset, limit)

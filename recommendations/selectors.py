@@ -184,8 +184,8 @@ def recommendation_search(*, params: QueryDict) -> SearchPage:
     if problem := search.text_problem(filterset.text):
         notices.append(problem)
     offset = (number - 1) * page_size
-    bitmaps = None if filterset.text else bitmaps_current(filterset.reference)
-    if bitmaps is not None:  # no text: every count and the page's ids from the facet bitmaps, no table scan
+    bitmaps = bitmaps_current(filterset.reference)
+    if bitmaps is not None:  # every count and the page's ids from the facet bitmaps
         counted = bitmap_counts(filterset, bitmaps, page=(offset, page_size))
     else:
         key = cache_key(filterset) if settings.SEARCH_CACHE_SECONDS else ""

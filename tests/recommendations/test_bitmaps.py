@@ -13,6 +13,7 @@ from recommendations.bitmaps import bitmap_counts, bitmaps_build, bitmaps_curren
 from recommendations.dataset import dataset_generate
 from recommendations.facets import (
     FacetCounts,
+    data_version,
     facet_counts,
     reference_cache_clear,
     reference_load,
@@ -92,6 +93,28 @@ def test_bitmaps_count_every_facet_and_page_exactly_as_sql_does(generated):
     assert checked > 150  # most searches found something: the comparison is not between empty results
 
 
+TEXTS = ["torture", "rights", '"death penalty"', "women -violence", "hate speech OR racism", "continue efforts",
+         "ratified", "zzzqqq", "the"]  # fmt: skip
+
+
+def test_searches_with_text_count_and_rank_exactly_as_sql_does(generated):
+    maps = bitmaps_build(0, reference_load())
+    issue = _searches()[10]["issue"]
+    searches = [{}, {"response": "noted"}, {"sur_region": ["Africa", "Asia"], "status": "none"}, {"kind": "any"},
+                {"from_region": "WEOG", "cycle": ["2", "3"]}, {"issue": issue, "action": "4"}]  # fmt: skip
+    found = 0
+    for text, params in itertools.product(TEXTS, searches):
+        for sort, page in (("", (0, 25)), ("", (20, 10)), ("date", (0, 25)), ("state", (5, 25))):
+            filterset = _filterset({"q": text, **params, **({"sort": sort} if sort else {})})
+            sql = facet_counts(filterset, page=page)
+            fast = bitmap_counts(filterset, maps, page=page)
+            assert fast.total == sql.total, (text, params)
+            assert _shown(fast) == _shown(sql), (text, params)
+            assert fast.page_ids == sql.page_ids, (text, params, sort, page)
+            found += bool(sql.page_ids)
+    assert found > 80
+
+
 def test_search_page_without_text_reads_no_recommendation_row_for_its_counts(
     generated, client, settings, django_assert_max_num_queries
 ):
@@ -121,15 +144,21 @@ def test_new_data_makes_new_bitmaps(generated, settings):
     assert bitmaps_current(reference_load()) is not second
 
 
-def test_in_the_background_the_sql_path_answers_until_the_bitmaps_are_built(generated, settings, transactional_db):
+def test_in_the_background_the_sql_path_answers_until_the_bitmaps_are_built(settings):
+    """A thread builds them, on its own connection: it sees the committed data only (the reference data, none of
+    this test's rows), which is enough to see the mechanics without committing anything."""
     settings.SEARCH_BITMAPS = "background"
+    bitmaps_forget()
     reference = reference_load()
     assert bitmaps_current(reference) is None  # a thread builds them meanwhile
+    assert bitmaps_current(reference) is None  # and only one thread
     deadline = time.monotonic() + 30
     while (maps := bitmaps_current(reference)) is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert maps is not None
-    assert bitmap_counts(_filterset({}), maps, page=(0, 0)).total == facet_counts(_filterset({})).total
+    assert maps.version == data_version() and maps.reference is reference
+    assert bitmaps_current(reference) is maps
+    bitmaps_forget()
 
 
 def test_off_never_builds_bitmaps(settings):
