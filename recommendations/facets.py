@@ -194,8 +194,7 @@ def cache_key(filterset: "RecommendationFilterSet") -> str:
     canonical = {name: sorted(map(str, value)) if isinstance(value, list) else str(value or "")
                  for name, value in sorted(data.items()) if name != "sort"}  # fmt: skip
     digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()[:32]
-    version = cache.get_or_set(_VERSION_KEY, lambda: int(time.time() * 1000), timeout=None)
-    return f"uprtrax:search:facets:{version}:{digest}"
+    return f"uprtrax:search:facets:{data_version()}:{digest}"
 
 
 # --- Counting --------------------------------------------------------------------------------------------------
@@ -204,7 +203,7 @@ def cache_key(filterset: "RecommendationFilterSet") -> str:
 _COLUMNS = "id, review, session, response, action, kind, status"
 _REC_COLUMNS = ("id", "review_id", "session_number", "response", "action_category", "kind",
                 "implementation_status")  # fmt: skip
-_ARRAYS = {
+ROW_ARRAYS = {  # each row's recommending states and issues (migration 0007), as annotations
     "from_ids": RawSQL(f'"{Recommendation._meta.db_table}"."recommending_state_ids"', ()),  # noqa: S611 (constant)
     "issue_ids": RawSQL(f'"{Recommendation._meta.db_table}"."issue_ids"', ()),  # noqa: S611 (constant)
 }
@@ -307,7 +306,7 @@ class FacetCounts:
 
 
 def _sql(queryset, *, arrays: bool, rank: RawSQL | None = None) -> tuple[str, list]:
-    extra = {**(_ARRAYS if arrays else {}), **({"rank": rank} if rank is not None else {})}
+    extra = {**(ROW_ARRAYS if arrays else {}), **({"rank": rank} if rank is not None else {})}
     columns = queryset.order_by().values(*_REC_COLUMNS, **extra)
     try:
         sql, params = columns.query.sql_with_params()

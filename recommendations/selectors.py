@@ -6,13 +6,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
 from followup.models import Assessment
 from recommendations import search
 from recommendations.bitmaps import bitmap_counts, bitmaps_current
-from recommendations.facets import Facet, Reference, cache_key, facet_counts
+from recommendations.facets import ROW_ARRAYS, Facet, Reference, cache_key, facet_counts
 from recommendations.filters import RecommendationFilterSet
 from recommendations.models import Issue, Recommendation
 from reviews.models import Review, State
@@ -218,11 +217,7 @@ def _page_rows(ids: list[int], reference: Reference) -> list[Recommendation]:
     """
     rows = Recommendation.objects.filter(id__in=ids).select_related("review__state", "review__session__cycle")
     if connection.vendor == "postgresql":
-        table = Recommendation._meta.db_table
-        rows = rows.annotate(
-            state_ids=RawSQL(f'"{table}"."recommending_state_ids"', ()),  # noqa: S611 (constant)
-            issue_id_list=RawSQL(f'"{table}"."issue_ids"', ()),  # noqa: S611 (constant)
-        ).in_bulk()
+        rows = rows.annotate(state_ids=ROW_ARRAYS["from_ids"], issue_id_list=ROW_ARRAYS["issue_ids"]).in_bulk()
         for row in rows.values():
             states = (reference.states[pk] for pk in row.state_ids or () if pk in reference.states)
             issues = (reference.issues[pk] for pk in row.issue_id_list or () if pk in reference.issues)
