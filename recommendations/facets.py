@@ -303,6 +303,7 @@ class FacetCounts:
     total: int
     facets: dict[str, Facet]
     page_ids: list[int] | None = None  # the ids of the page asked for, when the statement gave them
+    page_offset: int | None = None  # where page_ids begin, when not where the page asked for does (past the end)
 
 
 def _sql(queryset, *, arrays: bool, rank: RawSQL | None = None) -> tuple[str, list]:

@@ -78,11 +78,22 @@ def text_problem(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=2048)
-def _indexable_part(text: str) -> str:
-    """PostgreSQL's reading of the query: "" when only stop words remain, "T" when nothing can use the index."""
+def _readings(text: str) -> tuple[str, str]:
+    """PostgreSQL's readings of the query (they depend on the text and the configuration only, not on the data):
+    the part an index can use, and the whole tsquery."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT querytree(websearch_to_tsquery(%s::regconfig, %s))", [CONFIG, text])
-        return cursor.fetchone()[0]
+        cursor.execute("SELECT querytree(q), q::text FROM websearch_to_tsquery(%s::regconfig, %s) q", [CONFIG, text])
+        return cursor.fetchone()
+
+
+def _indexable_part(text: str) -> str:
+    """The part of the query an index can use: "" when only stop words remain, "T" when none (only exclusions)."""
+    return _readings(text)[0]
+
+
+def tsquery_text(text: str) -> str:
+    """The tsquery PostgreSQL makes of the query, as PostgreSQL prints it (`'right' & 'women' <-> 'girl'`)."""
+    return _readings(text)[1]
 
 
 # --- Filtering and ranking --------------------------------------------------------------------------------------

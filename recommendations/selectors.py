@@ -198,7 +198,8 @@ def recommendation_search(*, params: QueryDict) -> SearchPage:
     if number > page.num_pages:
         notices.append(f"There is no page {number:,}: the last page is {page.num_pages:,}.")
         page.number = page.num_pages
-        ids = None
+        if counted.page_offset != (page.number - 1) * page_size:
+            ids = None
     if ids is None:
         offset = (page.number - 1) * page_size
         ids = list(filterset.qs.values_list("id", flat=True)[offset : offset + page_size])
