@@ -2,12 +2,28 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Count, F, Q
+from django.db import transaction
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
-from followup.models import Assessment, Membership, Organisation, User
+from followup.models import ApiToken, Assessment, Invitation, Membership, Organisation, User
+from followup.status import implementation_status_refresh
 from uprtrax.admin_paginator import LargeTableAdminMixin
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Listed and shown, never added or changed here: their own pages and services write them."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class MembershipInline(admin.TabularInline):
@@ -81,7 +97,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+class AssessmentAdmin(LargeTableAdminMixin, SimpleHistoryAdmin):
     list_display = ("id", "recommendation", "organisation", "phase", "status", "visibility", "assessed_on", "version")
     list_select_related = ("recommendation__review__state", "recommendation__review__session", "organisation")
     # Small tables only: a filter lists every value of its field.
@@ -105,11 +121,13 @@ class AssessmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     sortable_by = ("id",)
     raw_id_fields = ("recommendation",)
     autocomplete_fields = ("organisation", "author")
-    readonly_fields = ("version", "created_at", "updated_at")
+    readonly_fields = ("version", "created_at", "updated_at", "last_editor", "deleted_at", "deleted_by", "hidden_at",
+                       "hidden_by", "hidden_reason")  # fmt: skip
     fieldsets = (
         (None, {"fields": ("recommendation", "organisation", "author", "phase")}),
-        ("Assessment", {"fields": ("status", "comment", "evidence_url", "assessed_on", "visibility")}),
-        ("Record", {"fields": ("version", "created_at", "updated_at")}),
+        ("Assessment", {"fields": ("status", "comment", "evidence_urls", "assessed_on", "visibility")}),
+        ("Record", {"fields": ("version", "created_at", "updated_at", "last_editor")}),
+        ("Moderation", {"fields": ("deleted_at", "deleted_by", "hidden_at", "hidden_by", "hidden_reason")}),
     )
 
     def get_search_results(self, request, queryset, search_term):
@@ -120,9 +138,45 @@ class AssessmentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def save_model(self, request, obj, form, change):
-        if change:
-            # An edit here is a new version too: a form still based on the old one must be refused.
-            obj.version = F("version") + 1
-        super().save_model(request, obj, form, change)
-        if change:
-            obj.refresh_from_db(fields=["version"])
+        with transaction.atomic():
+            if change:
+                # An edit here is a new version too: a form still based on the old one must be refused.
+                obj.version = (
+                    Assessment.objects.select_for_update().values_list("version", flat=True).get(pk=obj.pk) + 1
+                )
+            obj.last_editor = request.user
+            super().save_model(request, obj, form, change)  # SimpleHistoryAdmin: the history names request.user
+            implementation_status_refresh([obj.recommendation_id])
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ("email", "organisation", "role", "invited_by", "created_at", "expires_at", "accepted_at",
+                    "revoked_at")  # fmt: skip
+    list_select_related = ("organisation", "invited_by")
+    search_fields = ("email", "organisation__name")
+    exclude = ("token_hash",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for f in super().get_readonly_fields(request, obj) if f != "token_hash"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ("name", "prefix", "user", "scope", "created_at", "last_used_at", "revoked_at")
+    list_select_related = ("user",)
+    search_fields = ("name", "prefix", "user__username")
+    exclude = ("key_hash",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for f in super().get_readonly_fields(request, obj) if f != "key_hash"]
+
+
+@admin.register(Assessment.history.model)
+class AssessmentHistoryAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
+    list_display = ("history_date", "history_type", "history_user", "history_change_reason", "id", "status",
+                    "visibility", "version")  # fmt: skip
+    list_select_related = ("history_user",)
+    list_filter = ("history_type",)
+    ordering = ("-history_id",)
+    sortable_by = ()

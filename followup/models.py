@@ -1,10 +1,12 @@
-"""Who follows up (users, organisations, memberships) and what they say (assessments)."""
+"""Who follows up (users, organisations, memberships, invitations, API tokens) and what they say (assessments,
+with their history)."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
 
 from recommendations.models import Recommendation
 from reviews.models import State
@@ -79,8 +81,27 @@ class Membership(models.Model):
         return f"{self.user} in {self.organisation} ({self.get_role_display()})"
 
 
+class AssessmentQuerySet(models.QuerySet):
+    def alive(self):
+        """Not deleted (a deleted assessment waits for a moderator, who may restore it)."""
+        return self.filter(deleted_at__isnull=True)
+
+    def public(self):
+        """What the public sees and what the figures count: public, neither deleted nor hidden by a moderator."""
+        return self.filter(visibility=Assessment.Visibility.PUBLIC, deleted_at__isnull=True, hidden_at__isnull=True)
+
+
+# The SQL of AssessmentQuerySet.public(), for the statements written by hand (consolidated status, statistics).
+PUBLIC_SQL = "visibility = 'public' AND deleted_at IS NULL AND hidden_at IS NULL"
+
+
 class Assessment(models.Model):
-    """One organisation's statement on how far one recommendation was implemented, at one phase."""
+    """One organisation's statement on how far one recommendation was implemented, at one phase.
+
+    Every change is kept (`history`, django-simple-history: who, when, the whole record before and after). Deleting
+    sets `deleted_at` (a moderator can restore it); a moderator hides a public assessment with a reason, never
+    changes its words.
+    """
 
     class Phase(models.TextChoices):
         MID_TERM = "mid_term", "Mid-term"
@@ -103,16 +124,33 @@ class Assessment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assessments"
     )
+    last_editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     phase = models.CharField(max_length=12, choices=Phase, default=Phase.MID_TERM)
     status = models.CharField(max_length=22, choices=Status)
     comment = models.TextField(blank=True)
-    evidence_url = models.URLField("source or evidence", max_length=500, blank=True)
+    evidence_urls = models.JSONField(
+        "sources or evidence", default=list, blank=True, help_text="Web addresses (http or https), one per line."
+    )
     assessed_on = models.DateField("date of the assessment")
     visibility = models.CharField(max_length=12, choices=Visibility, default=Visibility.DRAFT)
     # Optimistic locking: a save must name the version it was based on; a stale one is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hidden_reason = models.TextField(blank=True)
+
+    objects = AssessmentQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["recommendation_id", "organisation_id", "phase"]
@@ -121,6 +159,9 @@ class Assessment(models.Model):
                 fields=["recommendation", "organisation", "phase"], name="assessment_one_per_org_and_phase"
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="assessment_version_positive"),
+            models.CheckConstraint(
+                condition=Q(hidden_at__isnull=True) | ~Q(hidden_reason=""), name="assessment_hidden_has_reason"
+            ),
         ]
         indexes = [
             # Consolidated status per recommendation and phase (statistics), public ones first.
@@ -131,3 +172,56 @@ class Assessment(models.Model):
 
     def __str__(self):
         return f"{self.organisation} on {self.recommendation_id}: {self.get_status_display()}"
+
+
+class Invitation(models.Model):
+    """An organisation admin's invitation to join the organisation, sent by email as a link with a secret token.
+
+    Only the token's SHA-256 is stored. An invitation is used once, expires, and can be revoked; there is no other
+    way into an organisation (no open self-registration).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role, default=Membership.Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} to {self.organisation}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: shown once when created, stored as its SHA-256, revocable. Scopes: read, or read and
+    write the user's organisations' assessments."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE_ASSESSMENTS = "write_assessments", "Read, and write my organisations' assessments"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=20, choices=Scope, default=Scope.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -71,11 +71,7 @@ def _action_categories() -> list[dict[str, Any]]:
 
 
 def _mid_term_statuses() -> list[dict[str, Any]]:
-    rows = (
-        Assessment.objects.filter(phase=Assessment.Phase.MID_TERM, visibility=Assessment.Visibility.PUBLIC)
-        .values("status")
-        .annotate(n=Count("id"))
-    )
+    rows = Assessment.objects.public().filter(phase=Assessment.Phase.MID_TERM).values("status").annotate(n=Count("id"))
     counts = {row["status"]: row["n"] for row in rows}
     total = sum(counts.values())
     return [
@@ -93,11 +89,8 @@ def _mid_term_implementation(*, totals: dict[str, int]) -> dict[str, Any]:
     `totals` gives all recommendations per response.
     """
     rows = (
-        Assessment.objects.filter(
-            phase=Assessment.Phase.MID_TERM,
-            visibility=Assessment.Visibility.PUBLIC,
-            recommendation__kind=Recommendation.Kind.RECOMMENDATION,
-        )
+        Assessment.objects.public()
+        .filter(phase=Assessment.Phase.MID_TERM, recommendation__kind=Recommendation.Kind.RECOMMENDATION)
         .values("recommendation__response")
         .annotate(
             assessed=Count("recommendation", distinct=True, filter=~Q(status=Assessment.Status.NO_INFORMATION)),

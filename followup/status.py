@@ -1,7 +1,8 @@
 """Each recommendation's consolidated implementation status at mid-term, kept on Recommendation for browsing.
 
-Rule (DOMAIN.md, the default): over the public mid-term assessments, the status most stakeholders gave, a tie
-going to the lower status; "no information" only when no stakeholder said more; empty when nobody assessed.
+Rule (DOMAIN.md, the default): over the public mid-term assessments (neither deleted nor hidden), the status most
+stakeholders gave, a tie going to the lower status; "no information" only when no stakeholder said more; empty when
+nobody assessed.
 Set-based SQL (window function, UPDATE ... FROM) that PostgreSQL and SQLite both run; nothing loops over rows.
 
 Call implementation_status_refresh() after anything that writes assessments (imports, the dataset generator,
@@ -13,7 +14,7 @@ from itertools import batched
 
 from django.db import connection, transaction
 
-from followup.models import Assessment
+from followup.models import PUBLIC_SQL, Assessment
 from recommendations.facets import search_data_changed
 from recommendations.models import Recommendation
 
@@ -42,7 +43,7 @@ def _consolidated(scope: str) -> str:
                 ORDER BY status = '{Assessment.Status.NO_INFORMATION}', n DESC, CASE status {_LEVEL} ELSE 3 END
             ) AS rank
             FROM (SELECT recommendation_id, status, COUNT(*) AS n FROM {_ASSESSMENT}
-                  WHERE phase = '{Assessment.Phase.MID_TERM}' AND visibility = '{Assessment.Visibility.PUBLIC}'
+                  WHERE phase = '{Assessment.Phase.MID_TERM}' AND {PUBLIC_SQL}
                   {scope} GROUP BY recommendation_id, status) counts
         ) ranked WHERE rank = 1"""  # noqa: S608 (constants only)
 

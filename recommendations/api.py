@@ -57,7 +57,7 @@ class AssessmentPublicSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assessment
-        fields = ["organisation", "organisation_kind", "phase", "status", "comment", "evidence_url", "assessed_on"]
+        fields = ["organisation", "organisation_kind", "phase", "status", "comment", "evidence_urls", "assessed_on"]
 
 
 class RecommendationSerializer(serializers.ModelSerializer):
@@ -142,7 +142,7 @@ class RecommendationViewSet(viewsets.ReadOnlyModelViewSet):
             Prefetch("issues", Issue.objects.order_by("name")),
         )
         if self.action == "retrieve":
-            public = Assessment.objects.filter(visibility=Assessment.Visibility.PUBLIC).select_related("organisation")
+            public = Assessment.objects.public().select_related("organisation")
             queryset = queryset.prefetch_related(
                 Prefetch(
                     "assessments", public.order_by("assessed_on", "organisation__name"), to_attr="public_assessments"

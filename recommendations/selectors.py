@@ -36,7 +36,7 @@ def headline_counts_compute() -> dict[str, int | float | None]:
         states=Count("state", distinct=True),
         sessions=Count("session", distinct=True),
     )
-    assessments = Assessment.objects.filter(visibility=Assessment.Visibility.PUBLIC).aggregate(total=Count("id"))
+    assessments = Assessment.objects.public().aggregate(total=Count("id"))
     return {
         "recommendations": recommendations["total"],
         "accepted": recommendations["accepted"],
@@ -82,9 +82,7 @@ def recommendation_detail(*, pk: int) -> Recommendation:
     Raises Recommendation.DoesNotExist for an unknown id.
     """
     public_assessments = (
-        Assessment.objects.filter(visibility=Assessment.Visibility.PUBLIC)
-        .select_related("organisation")
-        .order_by("assessed_on", "organisation__name")
+        Assessment.objects.public().select_related("organisation").order_by("assessed_on", "organisation__name")
     )
     return (
         Recommendation.objects.select_related("review__state__regional_group", "review__session__cycle")

@@ -28,3 +28,29 @@ def eager(settings):
     yield
     if masked is not None:
         app.conf.changes["task_always_eager"] = masked
+
+
+@pytest.fixture
+def cast(db):
+    """The cast of the permission tests: two organisations, A and B; in A a member, an editor and an admin, in B a
+    member; a site moderator; an admin (superuser); and nobody (anonymous, None)."""
+    from types import SimpleNamespace
+
+    from followup.models import Membership
+    from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+
+    org_a = OrganisationFactory(name="Ligue des droits A", slug="ligue-a")
+    org_b = OrganisationFactory(name="Observatoire B", slug="observatoire-b")
+    people = SimpleNamespace(org_a=org_a, org_b=org_b, anonymous=None)
+    for name, organisation, role in (
+        ("member_a", org_a, Membership.Role.MEMBER),
+        ("editor_a", org_a, Membership.Role.EDITOR),
+        ("admin_a", org_a, Membership.Role.ADMIN),
+        ("member_b", org_b, Membership.Role.MEMBER),
+    ):
+        setattr(
+            people, name, MembershipFactory(user=UserFactory(username=name), organisation=organisation, role=role).user
+        )
+    people.moderator = UserFactory(username="moderator", is_moderator=True)
+    people.admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
+    return people

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 
-from followup.models import Assessment, Membership, Organisation, User
+from followup.models import ApiToken, Assessment, Invitation, Membership, Organisation, User
 from recommendations.models import ImportMapping, ImportRun, Issue, Recommendation
 from reviews.models import Cycle, IntergovernmentalOrganisation, RegionalGroup, Review, Session, State, StateAlias
 from tests.factories import (
@@ -76,7 +76,7 @@ ADMIN_MODELS = [
     ImportMapping,
 ]
 # Written by the import service only: listed and shown, never added or changed by hand.
-READ_ONLY_ADMIN_MODELS = [ImportRun]
+READ_ONLY_ADMIN_MODELS = [ImportRun, Invitation, ApiToken, Assessment.history.model]
 BIG_TABLES = [Review, Recommendation, Assessment]
 
 
@@ -275,7 +275,7 @@ def test_assessment_edit_in_admin_makes_a_new_version(admin_client, one_of_each)
         "phase": assessment.phase,
         "status": Assessment.Status.FULLY_IMPLEMENTED,
         "comment": "Done.",
-        "evidence_url": "",
+        "evidence_urls": "[]",
         "assessed_on": "2016-01-31",
         "visibility": assessment.visibility,
     }

@@ -563,7 +563,7 @@ def test_recommendation_timeline_orders_assessments_by_date_and_escapes_comments
     AssessmentFactory(
         recommendation=sample["ratify"], organisation=later, author=None, assessed_on=datetime.date(2019, 3, 2),
         phase=Assessment.Phase.NEXT_REVIEW, status=S.FULLY_IMPLEMENTED,
-        comment="Adopted <b>in law</b>\nSecond line", evidence_url="javascript:alert(1)",
+        comment="Adopted <b>in law</b>\nSecond line", evidence_urls=["javascript:alert(1)"],
     )  # fmt: skip
     body = client.get(reverse("recommendations:recommendation_detail", kwargs={"pk": sample["ratify"].pk}))
     html = body.content.decode()

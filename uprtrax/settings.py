@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",  # full-text search (SearchVectorField); harmless on SQLite
     "rest_framework",
     "django_filters",
+    "simple_history",  # every change of an assessment kept: who, when, before and after
+    "axes",  # login throttling: failed attempts counted per username and address
     "reviews",
     "recommendations",
     "followup",
@@ -55,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login with the lockout page
 ]
 
 ROOT_URLCONF = "uprtrax.urls"
@@ -104,7 +107,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+LOGOUT_REDIRECT_URL = "home"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for a day
+INVITATION_DAYS = env_int("UPRTRAX_INVITATION_DAYS", 14, minimum=1)
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one username from one address, that pair is
+# locked out for the cool-off time; a success resets the count. Attempts are kept in the database (admin: Axes).
+AXES_FAILURE_LIMIT = env_int("UPRTRAX_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("UPRTRAX_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address is REMOTE_ADDR (an X-Forwarded-For header is the client's to forge). Behind a proxy every client has
+# the proxy's address: the count is then per username.
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

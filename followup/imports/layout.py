@@ -1,8 +1,6 @@
 """Which file column holds which field of an assessment: our canonical template, or an explicit mapping; and the
 words each field accepts."""
 
-from django.core.validators import URLValidator
-
 from followup.models import Assessment, Organisation
 from recommendations.imports.layouts import CANONICAL, Layout, TemplateColumn, mapping_parse
 from recommendations.imports.problems import ImportFailure
@@ -52,12 +50,11 @@ TEMPLATE_COLUMNS = (
                    "2016-05-31"),
     TemplateColumn("comment", False, "What was done or not, at most 10,000 characters.",
                    "A bill was drafted but not yet adopted."),
-    TemplateColumn("evidence_url", False, "Source or evidence: an http(s) address.",
+    TemplateColumn("evidence_url", False,
+                   "Sources or evidence: http(s) addresses (at most 10), separated by spaces or line breaks.",
                    "https://www.upr-info.org/en/review/cote-divoire"),
     TemplateColumn("visibility", False, "public (when empty), organisation or draft.", "public"),
 )  # fmt: skip
-
-COMMENT_MAX = 10_000
 
 
 def _choices(choices, **extra: str) -> dict[str, str]:
@@ -87,7 +84,6 @@ HELP = {
     "organisation_kind": "use CSO (NGO, civil society), NHRI, UN agency, state (government), academic or other",
 }
 KINDS_HELP = "CSO, NHRI, UN agency, state, academic or other"
-url_check = URLValidator(schemes=["http", "https"])
 
 
 def layout_detect(*, header: list[str], mapping: dict | None) -> Layout:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from followup.imports.matching import OrganisationRef, chunks
 from followup.imports.rows import COMPARED, Row
@@ -75,11 +76,12 @@ class Plan:
         author = user if getattr(user, "pk", None) else None
         written = 0
         for chunk in chunks(self.create, BATCH):
-            Assessment.objects.bulk_create([
+            bulk_create_with_history([
                 Assessment(recommendation_id=row.recommendation_id, organisation_id=self._organisation(row),
-                           author=author, phase=row.phase, **{name: getattr(row, name) for name in COMPARED})
+                           author=author, last_editor=author, phase=row.phase,
+                           **{name: getattr(row, name) for name in COMPARED})
                 for row in chunk
-            ])  # fmt: skip
+            ], Assessment, default_user=author, default_change_reason="imported")  # fmt: skip
             written += len(chunk)
             progress("writing", written)
         now = timezone.now()
@@ -88,8 +90,12 @@ class Plan:
                 for name in COMPARED:
                     setattr(assessment, name, getattr(row, name))
                 assessment.version += 1
+                assessment.last_editor = author
                 assessment.updated_at = now  # bulk_update does not apply auto_now
-            Assessment.objects.bulk_update([a for a, _ in chunk], [*COMPARED, "version", "updated_at"])
+            bulk_update_with_history(
+                [a for a, _ in chunk], Assessment, [*COMPARED, "version", "last_editor", "updated_at"],
+                default_user=author, default_change_reason="imported",
+            )  # fmt: skip
             written += len(chunk)
             progress("writing", written)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from followup import rules
 from followup.imports.layout import (
-    COMMENT_MAX,
     FIELDS,
     HELP,
     IDENTITY,
@@ -17,7 +17,6 @@ from followup.imports.layout import (
     PHASE_SYNONYMS,
     STATUS_SYNONYMS,
     VISIBILITY_SYNONYMS,
-    url_check,
 )
 from recommendations.imports.layouts import Layout
 from recommendations.imports.normalise import cell_clean, synonym
@@ -27,7 +26,7 @@ from reviews.names import normalise_name
 from reviews.selectors import UnknownState, state_index, state_resolve
 
 # Compared to decide between update and unchanged, and written on create and update.
-COMPARED = ("status", "assessed_on", "comment", "evidence_url", "visibility")
+COMPARED = ("status", "assessed_on", "comment", "evidence_urls", "visibility")
 
 
 @dataclass
@@ -44,7 +43,7 @@ class Row:
     phase: str
     assessed_on: datetime.date
     comment: str
-    evidence_url: str
+    evidence_urls: list[str]
     visibility: str
     originals: dict[str, str]  # field -> the cell as read, for messages
 
@@ -169,21 +168,18 @@ class RowChecker:
             error("date", f"The date is in the future (today is {self.today.isoformat()}).")
 
         comment = value["comment"]
-        if len(comment) > COMMENT_MAX:
-            error("comment", f"The comment has {len(comment):,} characters, over the limit of {COMMENT_MAX:,}.",
-                  comment[:100])  # fmt: skip
-        url = value["evidence_url"]
-        if url:
-            try:
-                url_check(url)
-                if len(url) > 500:
-                    raise ValidationError("too long")
-            except ValidationError:
-                error("evidence_url", "Not a web address; use a full http:// or https:// address (at most 500 "
-                                      "characters).")  # fmt: skip
+        try:
+            rules.comment_check(comment)
+        except ValidationError as problem:
+            error("comment", problem.messages[0], comment[:100])
+        links: list[str] = []
+        try:
+            links = rules.evidence_parse(value["evidence_url"])
+        except ValidationError as problem:
+            error("evidence_url", problem.messages[0])
 
         if errors:
             return None, errors
         row = Row(number, recommendation_id, state_id, session_id, recommending, value["text"], organisation, kind,
-                   status, phase, assessed_on, comment, url, visibility, value)  # fmt: skip
+                   status, phase, assessed_on, comment, links, visibility, value)  # fmt: skip
         return row, errors

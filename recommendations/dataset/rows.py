@@ -5,6 +5,7 @@ organisations) they are given; nothing reads the clock or iterates over a set.
 """
 
 import datetime
+import json
 import math
 import random
 from array import array
@@ -29,8 +30,8 @@ RECOMMENDATION_COLUMNS = (
 ISSUE_LINK_COLUMNS = ("recommendation_id", "issue_id")
 STATE_LINK_COLUMNS = ("recommendation_id", "state_id")
 ASSESSMENT_COLUMNS = (
-    "recommendation_id", "organisation_id", "author_id", "phase", "status", "comment", "evidence_url", "assessed_on",
-    "visibility", "version", "created_at", "updated_at",
+    "recommendation_id", "organisation_id", "author_id", "last_editor_id", "phase", "status", "comment",
+    "evidence_urls", "assessed_on", "visibility", "version", "created_at", "updated_at", "hidden_reason",
 )  # fmt: skip
 
 
@@ -369,7 +370,8 @@ def assessment_rows(
             empties = round(len(texts) * v.EMPTY_COMMENT_SHARE / (1 - v.EMPTY_COMMENT_SHARE))
             comments[year].append(tuple(texts + [""] * empties))
     year_of_day = [comments[day.year] for day in days]
-    evidence = [{year: f"{org.website}/upr-follow-up/{year}" for year in years} for org in organisations]
+    # evidence_urls as JSON text, which COPY and SQLite both take for a JSON column
+    evidence = [{year: json.dumps([f"{org.website}/upr-follow-up/{year}"]) for year in years} for org in organisations]
     visibility_table = _table_of_256(v.VISIBILITY_WEIGHTS)
     evidence_below = round(256 * v.EVIDENCE_SHARE)
     no_info_below = round(1024 * v.NO_INFORMATION_SHARE)
@@ -427,11 +429,11 @@ def assessment_rows(
                 day_text, created = day_texts[day]
                 choices = year_of_day[day][status]
                 comment = choices[((r >> 10) & 0xFFFF) * len(choices) >> 16]
-                url = evidence[org][days[day].year] if (r >> 26) & 0xFF < evidence_below else ""
+                links = evidence[org][days[day].year] if (r >> 26) & 0xFF < evidence_below else "[]"
                 members = org_members[org]
                 author = members[((r >> 42) & 0x7FF) * len(members) >> 11] if members else None
-                yield (rec_id, org_ids[org], author, phase, _STATUSES[status], comment, url, day_text,
-                       visibility_table[(r >> 34) & 0xFF], 1, created, created)  # fmt: skip
+                yield (rec_id, org_ids[org], author, author, phase, _STATUSES[status], comment, links, day_text,
+                       visibility_table[(r >> 34) & 0xFF], 1, created, created, "")  # fmt: skip
 
 
 _STATUSES = (_NOT, _PARTIAL, _FULL, _NO_INFO)

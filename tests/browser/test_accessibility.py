@@ -141,7 +141,7 @@ def test_print_shows_where_links_to_other_sites_lead(desktop, live_site):
     """The evidence of an assessment is a link to another site: on paper its address is printed after it."""
     from followup.models import Assessment
 
-    Assessment.objects.filter(recommendation=live_site.ratify).update(evidence_url="https://example.org/report")
+    Assessment.objects.filter(recommendation=live_site.ratify).update(evidence_urls=["https://example.org/report"])
     page = desktop.page
     page.goto(live_site.url + f"/recommendations/{live_site.ratify.pk}/")
     page.emulate_media(media="print")

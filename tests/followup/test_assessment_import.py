@@ -107,7 +107,7 @@ def test_import_commits_by_text_and_by_id_creating_an_unknown_organisation(revie
     torture = Assessment.objects.get(recommendation__text=TORTURE)
     assert (torture.organisation, torture.status, torture.phase) == (created, "partially_implemented", "mid_term")
     assert torture.assessed_on == datetime.date(2016, 5, 31) and torture.visibility == "public"
-    assert (torture.comment, torture.evidence_url) == ("A bill exists.", "https://example.org/report.pdf")
+    assert (torture.comment, torture.evidence_urls) == ("A bill exists.", ["https://example.org/report.pdf"])
     assert torture.version == 1 and torture.author is None
     by_id = Assessment.objects.get(recommendation=prisons)
     assert (by_id.organisation, by_id.status, by_id.phase) == (nhri, "not_implemented", "next_review")
@@ -275,10 +275,10 @@ def test_ambiguous_text_asks_for_recommending_states_or_id(review):
         ({"date": "May 2016"}, "date", "May 2016", "Not a date; use yyyy-mm-dd"),
         ({"date": "31/02/2016"}, "date", "31/02/2016", "Not a date"),
         ({"date": ""}, "date", "", "The date is empty."),
-        ({"evidence_url": "www.example.org"}, "evidence_url", "www.example.org", "Not a web address"),
-        ({"evidence_url": "ftp://example.org/x"}, "evidence_url", "ftp://example.org/x", "Not a web address"),
+        ({"evidence_url": "www.example.org"}, "evidence_url", "www.example.org", "is not a web address"),
+        ({"evidence_url": "ftp://example.org/x"}, "evidence_url", "ftp://example.org/x", "is not a web address"),
         ({"evidence_url": '=HYPERLINK("https://x.org")'}, "evidence_url", '=HYPERLINK("https://x.org")',
-         "Not a web address"),
+         "is not a web address"),
     ],
 )  # fmt: skip
 def test_bad_value_is_an_error_naming_row_column_and_value(review, values, column, value, message):

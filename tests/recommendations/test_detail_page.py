@@ -50,16 +50,16 @@ def recommendation():
     nhri = OrganisationFactory(name="Kenya National Commission on Human Rights", kind=Organisation.Kind.NHRI)
     AssessmentFactory(
         recommendation=recommendation, organisation=nhri, status=S.NOT_IMPLEMENTED,
-        assessed_on=datetime.date(2022, 5, 2), comment="No bill yet.\nA draft circulates.", evidence_url="https://knchr.example.org/report.pdf",
+        assessed_on=datetime.date(2022, 5, 2), comment="No bill yet.\nA draft circulates.", evidence_urls=["https://knchr.example.org/report.pdf"],
     )  # fmt: skip
     AssessmentFactory(
         recommendation=recommendation, organisation=cso, status=S.PARTIALLY_IMPLEMENTED,
         assessed_on=datetime.date(2021, 11, 20), comment="<script>alert(1)</script> Funding announced.",
-        evidence_url="javascript:alert(1)",
+        evidence_urls=["javascript:alert(1)"],
     )  # fmt: skip
     AssessmentFactory(
         recommendation=recommendation, organisation=cso, status=S.FULLY_IMPLEMENTED, phase=Assessment.Phase.NEXT_REVIEW,
-        assessed_on=datetime.date(2024, 1, 10), comment="Law adopted in 2023.", evidence_url="",
+        assessed_on=datetime.date(2024, 1, 10), comment="Law adopted in 2023.", evidence_urls=[],
     )  # fmt: skip
     AssessmentFactory(
         recommendation=recommendation, organisation=OrganisationFactory(name="Drafting Org"),

@@ -210,8 +210,7 @@ def test_everyone_but_staff_is_refused_and_nothing_is_written(cast, staff, media
 
 def test_a_session_post_without_csrf_token_is_refused(media, django_capture_on_commit_callbacks):
     client = APIClient(enforce_csrf_checks=True)
-    UserFactory(username="admin", is_staff=True)
-    assert client.login(username="admin", password="correct horse battery staple")
+    client.force_login(UserFactory(username="admin", is_staff=True))  # a session, as a browser's
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(URL, {"file": _upload(), "kind": "recommendations"}, format="multipart")
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
