@@ -156,19 +156,28 @@ def reference_cache_clear() -> None:
 # --- Cache ------------------------------------------------------------------------------------------------------
 
 _VERSION_KEY = "uprtrax:search:data-version"
+_WARM_PENDING_KEY = "uprtrax:search:warm-pending"
+# The warm-up waits this long after a change, so that a burst of changes (CSO staff saving assessments one after
+# another, a bulk of 500) queues one warm-up, not one per change.
+WARM_DELAY_SECONDS = 10
 
 
 def search_data_changed() -> None:
     """Forget every cached facet count (imports, assessments and the generator call this after they commit), and
-    count the unfiltered page's again in the background."""
+    count the unfiltered page's again in the background: one warm-up for all the changes of the next few seconds."""
     try:
         cache.incr(_VERSION_KEY)
     except ValueError:  # not set yet (or evicted): any new value makes the old keys unreachable
         cache.set(_VERSION_KEY, int(time.time() * 1000), timeout=None)
-    if settings.SEARCH_CACHE_SECONDS:
+    if settings.SEARCH_CACHE_SECONDS and cache.add(_WARM_PENDING_KEY, 1, timeout=WARM_DELAY_SECONDS * 30):
         from recommendations.tasks import search_facets_warm
 
-        search_facets_warm.delay()
+        search_facets_warm.apply_async(countdown=WARM_DELAY_SECONDS)
+
+
+def search_warm_started() -> None:
+    """The warm-up has begun: a change from now on queues another (the one running may have read older data)."""
+    cache.delete(_WARM_PENDING_KEY)
 
 
 def data_version() -> int:

@@ -479,3 +479,23 @@ def test_each_result_names_its_recommending_states_and_issues_by_name(client, da
     assert states == [("ARG", "Argentina"), ("FRA", "France"), ("DEU", "Germany")]  # by name, not by id or code
     tags = re.findall(r'<a class="tag" href="/recommendations/\?issue=([a-z-]+)">([^<]+)</a>', result)
     assert [name for _, name in tags] == ["Torture and other CID treatment", "Women&#x27;s rights"]
+
+
+def test_a_burst_of_data_changes_queues_one_warm_up(settings, monkeypatch):
+    from django.core.cache import cache
+
+    from recommendations import tasks
+    from recommendations.facets import WARM_DELAY_SECONDS, search_data_changed
+
+    settings.SEARCH_CACHE_SECONDS = 60
+    cache.clear()
+    queued = []
+    monkeypatch.setattr(tasks.search_facets_warm, "apply_async", lambda **options: queued.append(options))
+    for _ in range(1000):  # CSO staff saving assessments one after another
+        search_data_changed()
+    assert queued == [{"countdown": WARM_DELAY_SECONDS}]
+    monkeypatch.setattr("recommendations.facets.search_facets_warm", lambda: None)
+    monkeypatch.setattr("reviews.selectors.browse_counts_warm", lambda: None)
+    tasks.search_facets_warm.run()  # the warm-up starts: the next change queues another
+    search_data_changed()
+    assert len(queued) == 2
