@@ -9,6 +9,7 @@ Call implementation_status_refresh() after anything that writes assessments (imp
 the follow-up pages), with the recommendations concerned or None for all.
 """
 
+import functools
 from collections.abc import Iterable
 from itertools import batched
 
@@ -67,18 +68,20 @@ def _refresh(cursor, scope_rec: str, scope_assessment: str, params: list) -> int
 def implementation_status_refresh(recommendation_ids: Iterable[int] | None = None) -> int:
     """Recompute the consolidated mid-term status of these recommendations (all when None); returns how many
     changed."""
+    ids = None if recommendation_ids is None else sorted(set(recommendation_ids))
     changed = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        if recommendation_ids is None:
+        if ids is None:
             changed = _refresh(cursor, "", "", [])
         elif connection.vendor == "postgresql":
-            ids = sorted(set(recommendation_ids))
             changed = _refresh(cursor, "AND r.id = ANY(%s)", "AND recommendation_id = ANY(%s)", [ids])
         else:
-            for batch in batched(sorted(set(recommendation_ids)), _SQLITE_BATCH):
+            for batch in batched(ids, _SQLITE_BATCH):
                 marks = ", ".join(["%s"] * len(batch))
                 # Parameters in order: the assessment scope (inside the join) first, then the recommendations.
                 changed += _refresh(cursor, f"AND r.id IN ({marks})", f"AND recommendation_id IN ({marks})", [*batch])
         if changed:
-            transaction.on_commit(search_data_changed)
+            # Only statuses changed: the search patches its bitmaps for these recommendations instead of reading
+            # every recommendation again.
+            transaction.on_commit(functools.partial(search_data_changed, statuses_of=ids))
     return changed

@@ -27,7 +27,7 @@ import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -213,13 +213,22 @@ def _build_in_thread(version: int, reference: "Reference") -> None:
 def bitmaps_current(reference: "Reference") -> Bitmaps | None:
     """The bitmaps of the current data version, or None when the search should take its SQL path (another
     database than PostgreSQL, SEARCH_BITMAPS off, or the bitmaps being built in the background)."""
-    global _building
+    global _building, _current
     mode = settings.SEARCH_BITMAPS
     if mode == "off" or connection.vendor != "postgresql":
         return None
     from recommendations.facets import data_version
 
     version = data_version()
+    with _lock:
+        current = _current
+    if current is not None and current.reference is reference and current.version != version:
+        patched = _patched(current, version)  # assessments changed a few statuses: no need to read everything
+        if patched is not None:
+            with _lock:
+                if _current is current:
+                    _current = patched
+            return patched
     with _lock:
         current = _current
         if current is not None and current.version == version and current.reference is reference:
@@ -231,6 +240,35 @@ def bitmaps_current(reference: "Reference") -> Bitmaps | None:
         return _build_and_keep(version, reference)
     threading.Thread(target=_build_in_thread, args=(version, reference), daemon=True, name="search-bitmaps").start()
     return None
+
+
+def _patched(current: Bitmaps, version: int) -> Bitmaps | None:
+    """The bitmaps of `version` made from those of an older one when only implementation statuses changed in
+    between (assessments written: recommendations.facets.statuses_changed knows which): their status bits are read
+    again (one query), everything else is shared. None when something else changed."""
+    from recommendations.facets import statuses_changed
+
+    changed = statuses_changed(current.version, version)
+    if changed is None:
+        return None
+    ids = np.array(sorted(pk for pk in changed if pk < current.width * 64), dtype=np.int64)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, implementation_status FROM {Recommendation._meta.db_table} WHERE id = ANY(%s)",  # noqa: S608
+            [ids.tolist()],
+        )
+        now = dict(cursor.fetchall())
+    status = current.status
+    if any(value not in status.rows for value in now.values()):
+        return None  # a status no recommendation had when the bitmaps were built: read everything
+    bits = status.bits.copy()
+    words, masks = ids >> 6, np.left_shift(np.uint64(1), (ids & 63).astype(np.uint64))
+    for row in range(len(status.keys)):
+        np.bitwise_and.at(bits[row], words, ~masks)
+    for value, row in status.rows.items():
+        chosen = np.array([now.get(int(pk)) == value for pk in ids], dtype=bool)
+        np.bitwise_or.at(bits[row], words[chosen], masks[chosen])
+    return replace(current, version=version, status=FacetBits(status.keys, bits, status.rows))
 
 
 def bitmaps_forget() -> None:

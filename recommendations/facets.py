@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -162,13 +163,24 @@ _WARM_PENDING_KEY = "uprtrax:search:warm-pending"
 WARM_DELAY_SECONDS = 10
 
 
-def search_data_changed() -> None:
+_CHANGES_KEY = "uprtrax:search:changes:{version}"
+CHANGES_KEPT_SECONDS = 3600
+
+
+def search_data_changed(*, statuses_of: Iterable[int] | None = None) -> None:
     """Forget every cached facet count (imports, assessments and the generator call this after they commit), and
-    count the unfiltered page's again in the background: one warm-up for all the changes of the next few seconds."""
+    count the unfiltered page's again in the background: one warm-up for all the changes of the next few seconds.
+
+    `statuses_of`: the change was only the implementation status of these recommendations (assessments written).
+    The new version then records them, so that the search's bitmaps are patched instead of built again
+    (recommendations.bitmaps)."""
     try:
-        cache.incr(_VERSION_KEY)
+        version = cache.incr(_VERSION_KEY)
     except ValueError:  # not set yet (or evicted): any new value makes the old keys unreachable
+        version = None
         cache.set(_VERSION_KEY, int(time.time() * 1000), timeout=None)
+    if version is not None and statuses_of is not None:
+        cache.set(_CHANGES_KEY.format(version=version), sorted(set(statuses_of)), timeout=CHANGES_KEPT_SECONDS)
     if settings.SEARCH_CACHE_SECONDS and cache.add(_WARM_PENDING_KEY, 1, timeout=WARM_DELAY_SECONDS * 30):
         from recommendations.tasks import search_facets_warm
 
@@ -178,6 +190,17 @@ def search_data_changed() -> None:
 def search_warm_started() -> None:
     """The warm-up has begun: a change from now on queues another (the one running may have read older data)."""
     cache.delete(_WARM_PENDING_KEY)
+
+
+def statuses_changed(after: int, until: int) -> set[int] | None:
+    """The recommendations whose status alone changed from version `after` to `until`, or None when some change
+    in between was of another kind or is no longer known (then everything must be read again)."""
+    if not 0 < until - after <= 200:
+        return None
+    logged = cache.get_many([_CHANGES_KEY.format(version=v) for v in range(after + 1, until + 1)])
+    if len(logged) != until - after:
+        return None
+    return {pk for ids in logged.values() for pk in ids}
 
 
 def data_version() -> int:

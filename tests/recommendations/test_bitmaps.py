@@ -163,3 +163,31 @@ def test_off_never_builds_bitmaps(settings):
     settings.SEARCH_BITMAPS = "off"
     assert bitmaps_current(reference_load()) is None
     assert bitmaps._current is None
+
+
+def test_assessments_patch_the_status_bitmaps_instead_of_reading_everything_again(
+    generated, settings, django_capture_on_commit_callbacks
+):
+    from followup.models import Assessment, Organisation
+    from followup.status import implementation_status_refresh
+
+    settings.SEARCH_BITMAPS = "inline"
+    reference = reference_load()
+    first = bitmaps_current(reference)
+    unassessed = list(Recommendation.objects.filter(implementation_status="").values_list("id", flat=True)[:3])
+    organisation = Organisation.objects.first()
+    with django_capture_on_commit_callbacks(execute=True):
+        for pk, status in zip(unassessed, ["fully_implemented", "not_implemented", "fully_implemented"], strict=True):
+            Assessment.objects.create(recommendation_id=pk, organisation=organisation, status=status,
+                                      assessed_on="2020-01-01", visibility="public")  # fmt: skip
+        implementation_status_refresh(unassessed)
+    patched = bitmaps_current(reference)
+    assert patched is not first and patched.version == data_version()
+    assert patched.words is first.words and patched.sur is first.sur  # shared: only the statuses were read again
+    for params in ({}, {"status": "fully_implemented"}, {"status": ["none", "not_implemented"], "response": "noted"}):
+        filterset = filterset_for(params)
+        assert _shown(bitmap_counts(filterset, patched, page=(0, 0))) == _shown(facet_counts(filterset)), params
+    with django_capture_on_commit_callbacks(execute=True):
+        search_data_changed()  # any other change (an import, say): everything is read again
+    rebuilt = bitmaps_current(reference)
+    assert rebuilt.words is not first.words and rebuilt.version == data_version()
