@@ -168,6 +168,9 @@ class Assessment(models.Model):
             models.Index(fields=["phase", "recommendation", "status"], name="assessment_phase_rec_idx"),
             # An organisation's own work list ("my organisation's assessments").
             models.Index(fields=["organisation", "phase", "-assessed_on"], name="assessment_org_phase_idx"),
+            # The moderation queue: the few hidden and deleted ones among millions.
+            models.Index(fields=["hidden_at"], condition=Q(hidden_at__isnull=False), name="assessment_hidden_idx"),
+            models.Index(fields=["deleted_at"], condition=Q(deleted_at__isnull=False), name="assessment_deleted_idx"),
         ]
 
     def __str__(self):

@@ -26,6 +26,16 @@ _url_check = URLValidator(schemes=["http", "https"])
 _SEPARATORS = re.compile(r"\s+")
 
 
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f]")
+
+
+def comment_clean(comment: str) -> str:
+    """Plain text as stored: every kind of line break (Word's vertical tab included) a newline, other control
+    characters dropped (a spreadsheet could not hold them), surrounding space trimmed."""
+    return _CONTROLS.sub("", _LINE_BREAKS.sub("\n", comment or "")).strip()
+
+
 def comment_check(comment: str) -> None:
     if len(comment) > COMMENT_MAX:
         raise ValidationError(

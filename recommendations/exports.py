@@ -15,6 +15,7 @@ from itertools import batched
 
 from django.db.models import QuerySet
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from followup.models import Assessment
@@ -105,6 +106,12 @@ def csv_lines(rows: Iterator[list]) -> Iterator[str]:
         yield writer.writerow(row)
 
 
+def xlsx_text(value):
+    """A cell's value as a workbook can hold it: the control characters XML 1.0 forbids (a text pasted from Word may
+    hold a vertical tab) are dropped; openpyxl would refuse the whole file."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def xlsx_file(rows: Iterator[list]) -> tempfile.SpooledTemporaryFile:
     """The rows as a workbook in a temporary file (on disk beyond a few MB), positioned at its start."""
     workbook = Workbook(write_only=True)
@@ -113,7 +120,7 @@ def xlsx_file(rows: Iterator[list]) -> tempfile.SpooledTemporaryFile:
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     for row in rows:
-        sheet.append(row)
+        sheet.append([xlsx_text(value) for value in row])
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes it)
     workbook.save(out)
     out.seek(0)

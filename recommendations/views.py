@@ -6,6 +6,9 @@ from django.http import FileResponse, Http404, HttpResponseBadRequest, Streaming
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from followup.assessing.views import recommendation_panel
+from followup.bulk.selectors import may_assess_any
+from followup.rules import BULK_MAX
 from recommendations import exports, selectors
 from recommendations.filters import RecommendationFilterSet
 from recommendations.models import Recommendation
@@ -18,7 +21,9 @@ def recommendation_list(request):
     page = selectors.recommendation_search(params=request.GET)
     htmx = request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
     template = "recommendations/" + ("includes/search_results.html" if htmx else "recommendation_list.html")
-    response = render(request, template, {"page": page, "filterset": page.filterset})
+    # Members get checkboxes and "assess at once" buttons (followup.bulk): no query for anonymous visitors.
+    bulk = {"may_bulk_assess": may_assess_any(request.user), "bulk_max": BULK_MAX}
+    response = render(request, template, {"page": page, "filterset": page.filterset, **bulk})
     patch_vary_headers(response, ["HX-Request"])
     if htmx:  # the address bar shows the search without the form's empty fields
         kept = [(name, value) for name, values in request.GET.lists() for value in values if value]
@@ -31,7 +36,9 @@ def recommendation_detail(request, pk: int):
         recommendation = selectors.recommendation_detail(pk=pk)
     except Recommendation.DoesNotExist:
         raise Http404(f"No recommendation with number {pk}.") from None
-    return render(request, "recommendations/recommendation_detail.html", {"recommendation": recommendation})
+    # For members, the panel recording their organisation's assessment; for moderators, their buttons.
+    context = {"recommendation": recommendation, **recommendation_panel(request, recommendation)}
+    return render(request, "recommendations/recommendation_detail.html", context)
 
 
 def _export(request, extension: str):

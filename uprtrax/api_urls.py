@@ -1,7 +1,9 @@
-"""The API, version 1, mounted at /api/v1/: read-only reference data, and the staff's import jobs."""
+"""The API, version 1, mounted at /api/v1/: reference data and recommendations (read), assessments (read; members
+write their organisation's), and the staff's import jobs."""
 
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
+from followup.api import AssessmentViewSet
 from recommendations.api import IssueViewSet, RecommendationViewSet
 from recommendations.imports.api import ImportRunViewSet
 from reviews.api import CycleViewSet, RegionalGroupViewSet, SessionViewSet, StateViewSet
@@ -15,6 +17,8 @@ router.register("sessions", SessionViewSet)
 router.register("states", StateViewSet)
 router.register("issues", IssueViewSet)
 router.register("recommendations", RecommendationViewSet, basename="recommendation")
+# Anonymous: public assessments; members of an organisation also read and write their organisation's.
+router.register("assessments", AssessmentViewSet, basename="assessment")
 
 # Staff only, so kept out of the public root's list of endpoints: /api/v1/imports/.
 staff_router = SimpleRouter()

@@ -191,6 +191,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # The browser's session (with CSRF) first, then personal API tokens (followup/api_auth.py): a bad token is a
+    # 401, never an anonymous request.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "followup.api_auth.ApiTokenAuthentication",
+    ],
 }
 
 # Security. DJANGO_HTTPS says the site is served over HTTPS (directly or behind a proxy that sets

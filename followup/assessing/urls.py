@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401 (the routes come with the views)
+from django.urls import path
+
+from followup.assessing import views
 
 app_name = "assessing"
-urlpatterns: list = []
+urlpatterns = [
+    path("recommendations/<int:pk>/assess/", views.record, name="record"),
+    path("assessments/<int:pk>/", views.detail, name="detail"),
+    path("assessments/<int:pk>/delete/", views.delete, name="delete"),
+]

@@ -21,6 +21,7 @@ from followup.imports.layout import (
 from recommendations.imports.layouts import Layout
 from recommendations.imports.normalise import cell_clean, synonym
 from recommendations.imports.problems import Problem
+from recommendations.imports.templates_download import FORMULA_STARTS
 from reviews.models import Session
 from reviews.names import normalise_name
 from reviews.selectors import UnknownState, state_index, state_resolve
@@ -49,6 +50,12 @@ class Row:
 
     def values(self) -> tuple:
         return tuple(getattr(self, name) for name in COMPARED)
+
+
+def _unneutralised(value: str) -> str:
+    """A cell as it was before cell_neutralise (our exports: "'=..." -> "=..."), so that an exported file imports
+    back unchanged; it stays text, never evaluated."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")  # XLSX: "... 00:00:00"
@@ -85,7 +92,7 @@ class RowChecker:
         if column is None:
             return ""
         i = self.index[column]
-        value = cell_clean(cells[i]) if i < len(cells) else ""
+        value = _unneutralised(cell_clean(cells[i])) if i < len(cells) else ""
         return synonym(value, self.layout.synonyms[name]) if name in self.layout.synonyms else value
 
     def _state(self, name: str) -> tuple[int | None, str]:

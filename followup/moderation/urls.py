@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401 (the routes come with the views)
+from django.urls import path
+
+from followup.moderation import views
 
 app_name = "moderation"
-urlpatterns: list = []
+urlpatterns = [
+    path("moderation/", views.queue, name="queue"),
+    path("assessments/<int:pk>/hide/", views.hide, name="hide"),
+    path("assessments/<int:pk>/unhide/", views.unhide, name="unhide"),
+    path("assessments/<int:pk>/restore/", views.restore, name="restore"),
+]

@@ -66,7 +66,7 @@ def assessment_input(
     ):
         if (value or name != "phase") and value not in choices.values:
             errors[name] = [f"“{str(value)[:40]}” is not a {name}: choose one of {', '.join(choices.values)}."]
-    comment = (comment or "").replace("\r\n", "\n").strip()
+    comment = rules.comment_clean(comment)
     try:
         rules.comment_check(comment)
     except ValidationError as error:

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401 (the routes come with the views)
+from django.urls import path
+
+from followup.tokens import views
 
 app_name = "tokens"
-urlpatterns: list = []
+urlpatterns = [
+    path("accounts/tokens/", views.token_list, name="token_list"),
+    path("accounts/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+]

@@ -204,4 +204,4 @@ class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _accepted(self, run: ImportRun) -> Response:
         body = ImportRunDetailSerializer(run, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": str(body["url"])})

@@ -59,3 +59,22 @@
     }
   });
 })();
+
+// Assessing (helper "assessing"): a form with data-confirm asks before it is sent (deleting an assessment); the
+// error summary of a form sent back (or a conflict) takes the focus, so that a screen reader reads it first.
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+
+  var first = document.querySelector("[data-focus-here]") || document.querySelector("[data-focus-errors] [tabindex]");
+  if (first) {
+    first.focus();
+  }
+})();

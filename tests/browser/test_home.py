@@ -8,7 +8,7 @@ from tests.browser.conftest import DESKTOP, OTHER_TEXT, SEARCHABLE_TEXT, open_ta
 
 pytestmark = pytest.mark.browser
 
-NAV_ITEMS = ["Recommendations", "States", "Sessions", "Statistics", "API"]
+NAV_ITEMS = ["Recommendations", "States", "Sessions", "Statistics", "Organisations", "API"]
 
 
 def test_home_shows_title_navigation_and_headline_counts(desktop, live_site):

@@ -239,3 +239,8 @@ def test_recording_again_after_a_delete_brings_it_back_with_the_new_words(cast, 
     assessment_delete(user=cast.member_a, assessment_id=assessment.pk, version=1)
     again = _record(cast.member_a, cast.org_a, recommendation, version=None, comment="New")
     assert (again.pk, again.deleted_at, again.comment) == (assessment.pk, None, "New")
+
+
+def test_comments_keep_their_line_breaks_whatever_their_kind_and_lose_control_characters():
+    given = _given(comment="  First line\x0bsecond\r\nthird\rfourth\u2028fifth\x00\x07 end  ")
+    assert given.comment == "First line\nsecond\nthird\nfourth\nfifth end"

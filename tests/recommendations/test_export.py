@@ -112,3 +112,11 @@ def test_export_queries_do_not_grow_with_rows(client, recs, django_assert_max_nu
     with django_assert_max_num_queries(12):  # reference (fingerprint + tables), rows, states and issues per batch
         rows = _csv(client, q="bulk")
     assert len(rows) == 61
+
+
+def test_xlsx_drops_control_characters_a_workbook_cannot_hold(client, recs):
+    recs["kenya"].text = "Abolish the death penalty\x0bin law\x1f"  # a vertical tab, as Word pastes a line break
+    recs["kenya"].save()
+    response = client.get("/recommendations/export.xlsx", {"sur": "KEN"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert sheet.cell(row=2, column=HEADER.index("text") + 1).value == "Abolish the death penaltyin law"

@@ -1,0 +1,184 @@
+"""The one FilterSet for assessments: the API's list (/api/v1/assessments/), and any page or export that lists them.
+
+Every filter but the dates and `mine` takes several values by repeating its parameter (`?status=not_implemented&
+status=partially_implemented`): values of one filter are alternatives (OR), filters combine (AND). An unknown value
+is an error naming it (400 in the API), never the unfiltered list.
+"""
+
+from typing import ClassVar
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+
+from followup import permissions
+from followup.models import Assessment, Organisation
+from recommendations.facets import Reference, reference_load
+from recommendations.filters import VALUES_MAX, CodesFilter
+
+
+def _upper(value: str) -> str:
+    return value.strip().upper()
+
+
+def _lower(value: str) -> str:
+    return value.strip().lower()
+
+
+class IdsField(forms.Field):
+    """Several whole numbers (repeated parameter); the message names the value that is not one."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if value in (None, "", []):
+            return []
+        values = [value] if isinstance(value, str | int) else list(value)
+        ids = []
+        for raw in values:
+            text = str(raw).strip()
+            if not text.isdigit() or len(text) > 12:
+                raise forms.ValidationError(f"“{text[:40]}” is not an id: give a whole number.", code="invalid")
+            ids.append(int(text))
+        if len(ids) > VALUES_MAX:
+            raise forms.ValidationError(f"Give at most {VALUES_MAX} values here ({len(ids)} were given).")
+        return list(dict.fromkeys(ids))
+
+
+class ValuesFilter(CodesFilter):
+    """CodesFilter without DISTINCT: an assessment's filters follow single-valued relations, never multiplying rows."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
+class IdsFilter(django_filters.Filter):
+    field_class = IdsField
+
+    def filter(self, qs, value):
+        return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
+
+
+class IsoDateField(forms.DateField):
+    """YYYY-MM-DD only (a date like 01/06/2015 reads differently in Geneva and in New York)."""
+
+    input_formats = ["%Y-%m-%d"]
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(f"“{str(value)[:40]}” is not a date: give it as YYYY-MM-DD.") from None
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    field_class = IsoDateField
+
+
+class FlagField(forms.Field):
+    """1, true or yes; 0, false, no or nothing. Anything else is an error naming it."""
+
+    def to_python(self, value):
+        text = str(value if value is not None else "").strip().lower()
+        if text in ("", "0", "false", "no", "off"):
+            return False
+        if text in ("1", "true", "yes", "on"):
+            return True
+        raise forms.ValidationError(f"“{text[:20]}” is not a yes or no: give 1 or 0.", code="invalid")
+
+
+class FlagFilter(django_filters.Filter):
+    field_class = FlagField
+
+
+class AssessmentFilterSet(django_filters.FilterSet):
+    """`recommendation` (id), `organisation` (slug), `organisation_kind`, `status`, `phase`, `visibility`, `sur`
+    (ISO3 of the state under review), `session` and `cycle` (numbers), `assessed_after` and `assessed_before`
+    (dates, YYYY-MM-DD, both included), `mine=1` (the requester's organisations only)."""
+
+    recommendation = IdsFilter(field_name="recommendation_id", label="Recommendation (id)")
+    organisation = ValuesFilter(method="filter_organisation", label="Organisation (slug)", normalise=_lower,
+                               invalid="No organisation '%(value)s'.")  # fmt: skip
+    organisation_kind = ValuesFilter(field_name="organisation__kind", label="Kind of organisation",
+                                    choices=Organisation.Kind.choices, normalise=_lower,
+                                    invalid="No kind of organisation '%(value)s'.")  # fmt: skip
+    status = ValuesFilter(field_name="status", label="Status", choices=Assessment.Status.choices, normalise=_lower,
+                         invalid="No status '%(value)s'.")  # fmt: skip
+    phase = ValuesFilter(field_name="phase", label="Phase", choices=Assessment.Phase.choices, normalise=_lower,
+                        invalid="No phase '%(value)s'.")  # fmt: skip
+    visibility = ValuesFilter(field_name="visibility", label="Visibility", choices=Assessment.Visibility.choices,
+                             normalise=_lower, invalid="No visibility '%(value)s'.")  # fmt: skip
+    sur = ValuesFilter(method="filter_sur", label="State under review (ISO3)", normalise=_upper,
+                      invalid="No state with code '%(value)s'.")  # fmt: skip
+    session = ValuesFilter(method="filter_session", label="Session", invalid="No session number '%(value)s'.")
+    cycle = ValuesFilter(method="filter_cycle", label="Cycle", invalid="No cycle '%(value)s'.")
+    assessed_after = IsoDateFilter(field_name="assessed_on", lookup_expr="gte",
+                                               label="Assessed on or after")  # fmt: skip
+    assessed_before = IsoDateFilter(field_name="assessed_on", lookup_expr="lte",
+                                                label="Assessed on or before")  # fmt: skip
+    mine = FlagFilter(method="filter_mine", label="My organisations' only")
+
+    # Filters whose values are named from the reference tables (loaded only when one of them is used).
+    REFERENCE_FILTERS: ClassVar[dict[str, str]] = {"sur": "state", "session": "session", "cycle": "cycle"}
+
+    class Meta:
+        model = Assessment
+        fields: ClassVar[list[str]] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self._reference: Reference | None = None
+        self._organisation_slugs: list[tuple[str, str]] | None = None
+        # Read when a value is checked, so that a list without these filters reads no reference table.
+        self.filters["sur"].extra["choices"] = lambda: self.reference.state_choices()
+        self.filters["session"].extra["choices"] = lambda: self.reference.session_choices()
+        self.filters["cycle"].extra["choices"] = lambda: self.reference.cycle_choices()
+        self.filters["organisation"].extra["choices"] = lambda: self._organisation_choices()
+
+    @property
+    def reference(self) -> Reference:
+        if self._reference is None:
+            self._reference = reference_load()
+        return self._reference
+
+    def _organisation_choices(self):
+        # Only the slugs asked for are looked up, once: an unknown one is then an invalid choice, named in the error.
+        if self._organisation_slugs is not None:
+            return self._organisation_slugs
+        asked = self.data.getlist("organisation") if hasattr(self.data, "getlist") else self.data.get("organisation")
+        asked = asked if isinstance(asked, list | tuple) else [asked] if asked else []
+        slugs = {_lower(str(slug)) for slug in asked[: VALUES_MAX + 1]}
+        found = Organisation.objects.filter(slug__in=slugs).order_by().values_list("slug", flat=True)
+        self._organisation_slugs = [(slug, slug) for slug in found]
+        return self._organisation_slugs
+
+    @property
+    def qs(self) -> QuerySet[Assessment]:
+        if self.is_bound and not self.is_valid():
+            return self.queryset.none()
+        return super().qs
+
+    def filter_organisation(self, queryset, name, value):
+        return queryset.filter(organisation__slug__in=value) if value else queryset
+
+    def filter_sur(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(recommendation__review__state_id__in=self.reference.ids("state", value))
+
+    def filter_session(self, queryset, name, value):
+        return queryset.filter(recommendation__session_number__in=[int(v) for v in value]) if value else queryset
+
+    def filter_cycle(self, queryset, name, value):
+        if not value:
+            return queryset
+        sessions = self.reference.sessions_in_cycles([int(v) for v in value])
+        return queryset.filter(recommendation__session_number__in=sessions)
+
+    def filter_mine(self, queryset, name, value):
+        if not value:
+            return queryset
+        user = getattr(self.request, "user", None)
+        mine = list(permissions.roles(user)) if user is not None else []
+        return queryset.filter(organisation_id__in=mine)
