@@ -62,6 +62,7 @@ def main() -> int:
     from django.db.models import Count
     from django.test import Client
     from django.urls import reverse
+    from django.utils import timezone
 
     from followup.models import Assessment, Membership
     from recommendations.bitmaps import bitmaps_current
@@ -117,14 +118,15 @@ def main() -> int:
                 for u in record
             ]  # fmt: skip
             bulk = reverse("bulk:bulk")
-            stamp = str(time.time())
             results["bulk: 500 new"] = [
-                _timed(client, bulk, {**fields, "organisation": organisation.slug, "id": ids, "seen_at": stamp})
+                _timed(client, bulk, {**fields, "organisation": organisation.pk, "ids": " ".join(map(str, ids)),
+                                      "seen_at": timezone.now().isoformat()})
                 for ids in clusters
-            ]
+            ]  # fmt: skip
             results["bulk: 500 replaced"] = [
-                _timed(client, bulk, {**fields, "organisation": organisation.slug, "id": ids, "replace": "on",
-                                      "status": "not_implemented", "seen_at": str(time.time())})
+                _timed(client, bulk, {**fields, "organisation": organisation.pk, "ids": " ".join(map(str, ids)),
+                                      "replace": "on", "status": "not_implemented",
+                                      "seen_at": timezone.now().isoformat()})
                 for ids in clusters
             ]  # fmt: skip
             # What every web process does at its next search after these changes (on commit, in real life).

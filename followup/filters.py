@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from followup import permissions
+from followup.forms import IsoDateField
 from followup.models import Assessment, Organisation
 from recommendations.facets import Reference, reference_load
 from recommendations.filters import VALUES_MAX, CodesFilter
@@ -58,18 +59,6 @@ class IdsFilter(django_filters.Filter):
 
     def filter(self, qs, value):
         return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
-
-
-class IsoDateField(forms.DateField):
-    """YYYY-MM-DD only (a date like 01/06/2015 reads differently in Geneva and in New York)."""
-
-    input_formats = ["%Y-%m-%d"]
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except forms.ValidationError:
-            raise forms.ValidationError(f"“{str(value)[:40]}” is not a date: give it as YYYY-MM-DD.") from None
 
 
 class IsoDateFilter(django_filters.DateFilter):

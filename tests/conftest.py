@@ -23,6 +23,7 @@ def eager(settings):
     """Celery runs the task in the request, as in `make run` without a broker. The app reads the Django setting
     live (restored after the test), unless a value was set on the app itself: that one is set aside meanwhile."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.finalize()  # else `changes` is a pending view that finds the key in the settings but cannot delete it
     masked = app.conf.changes.pop("task_always_eager", None)
     assert app.conf.task_always_eager is True
     yield

@@ -8,9 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from followup.accounts.forms import LoginForm, ProfileForm, error_summary, errors_apply
+from followup.accounts.forms import LoginForm, ProfileForm
 from followup.organisations import selectors
 from followup.services.organisations import profile_update
+from uprtrax.forms import error_summary, errors_apply
 
 
 class LoginView(auth_views.LoginView):

@@ -4,12 +4,11 @@
 import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from followup import rules
+from followup.forms import AssessmentFieldsForm
 from followup.models import Assessment
-from followup.services.assessments import AssessmentInput, assessment_input
 
 Phase, Status, Visibility = Assessment.Phase, Assessment.Status, Assessment.Visibility
 
@@ -20,86 +19,26 @@ VISIBILITY_CHOICES = [
 ]
 
 
-class IsoDateField(forms.DateField):
-    """A date written YYYY-MM-DD (what a date picker sends); a bad one is quoted in the message."""
+class AssessmentForm(AssessmentFieldsForm):
+    """One organisation's assessment of one recommendation."""
 
-    input_formats = ["%Y-%m-%d"]
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except ValidationError:
-            shown = str(value)[:40]
-            raise ValidationError(
-                f"“{shown}” is not a date: write it as year-month-day, for example 2024-05-31.", code="invalid"
-            ) from None
-
-
-def _choice_errors(what: str) -> dict[str, str]:
-    return {
-        "required": f"Choose a {what}.",
-        "invalid_choice": f"“%(value)s” is not a {what}: choose one of those listed.",
-    }
-
-
-class AssessmentForm(forms.Form):
     organisation = forms.SlugField(widget=forms.HiddenInput)
     # The version the writer read (empty: they saw none); a stale one is refused by the service.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
-    phase = forms.ChoiceField(
-        label="Phase",
-        choices=[("", "By the date"), *Phase.choices],
-        required=False,
-        error_messages=_choice_errors("phase"),
-    )
-    status = forms.ChoiceField(
-        label="Status", choices=Status.choices, widget=forms.RadioSelect, error_messages=_choice_errors("status")
-    )
-    comment = forms.CharField(
-        label="Comment",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=f"Plain text, at most {rules.COMMENT_MAX:,} characters. Web addresses become links.",
-    )
-    evidence_urls = forms.CharField(
-        label="Sources or evidence",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocapitalize": "off"}),
-        help_text=f"Web addresses starting with https:// or http://, one per line, at most {rules.EVIDENCE_MAX}.",
-    )
-    assessed_on = IsoDateField(
-        label="Date of the assessment",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": "Give the date of the assessment (year-month-day, for example 2024-05-31)."},
-    )
-    visibility = forms.ChoiceField(
-        label="Who sees it",
-        choices=VISIBILITY_CHOICES,
-        widget=forms.RadioSelect,
-        error_messages=_choice_errors("visibility"),
-    )
+    field_order = [
+        "organisation",
+        "version",
+        "phase",
+        "status",
+        "comment",
+        "evidence_urls",
+        "assessed_on",
+        "visibility",
+    ]
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.given: AssessmentInput | None = None
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            self.given = assessment_input(
-                status=data["status"],
-                comment=data.get("comment", ""),
-                evidence_urls=data.get("evidence_urls", ""),
-                assessed_on=data["assessed_on"],
-                phase=data.get("phase", ""),
-                visibility=data["visibility"],
-            )
-        except ValidationError as error:
-            self.add_error(None, error)  # keyed by field: each message goes to its field
-        return data
+        self.fields["visibility"].choices = VISIBILITY_CHOICES
 
 
 def assessment_initial(*, organisation, assessment: Assessment | None) -> dict:
@@ -128,19 +67,3 @@ def phase_hint(dates: rules.Dates) -> str:
 
 def _day(day: datetime.date) -> str:
     return f"{day.day} {day:%B %Y}"
-
-
-def error_summary(form: forms.Form) -> list[dict[str, str]]:
-    """A form's errors for the summary at the top of the page, each once, linked to its field."""
-    summary, seen = [], set()
-    for message in form.non_field_errors():
-        if message not in seen:
-            seen.add(message)
-            summary.append({"anchor": "", "message": message})
-    for field in form:
-        for message in field.errors:
-            if message not in seen:
-                seen.add(message)
-                anchor = field.id_for_label or (f"{field.auto_id}_0" if field.auto_id else "")
-                summary.append({"anchor": anchor, "message": f"{field.label}: {message}"})
-    return summary

@@ -14,12 +14,13 @@ from django.views.decorators.http import require_POST
 
 from followup import permissions, rules
 from followup.assessing import selectors
-from followup.assessing.forms import AssessmentForm, assessment_initial, error_summary, phase_hint
+from followup.assessing.forms import AssessmentForm, assessment_initial, phase_hint
 from followup.models import Assessment, Organisation
 from followup.moderation.forms import HideForm
 from followup.services.assessments import AssessmentConflict, assessment_delete, assessment_record
 from recommendations import selectors as recommendation_selectors
 from recommendations.models import Recommendation
+from uprtrax.forms import error_summary
 
 DRAFT_OF_OTHER = (
     "{author} holds a draft of {organisation}'s {phase} assessment of this recommendation: only they can edit it "

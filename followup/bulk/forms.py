@@ -1,25 +1,17 @@
 """Forms of the bulk page and of the work view. They parse and check what a person typed; the rules themselves
 (limits, links, dates and phases) are followup.rules and followup.services.assessments.assessment_input."""
 
-import datetime
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from followup import rules
 from followup.bulk.selectors import ids_parse
+from followup.forms import AssessmentFieldsForm, IsoDateField
 from followup.models import Assessment
 from followup.services.assessments import AssessmentInput, assessment_input
 
 Status, Visibility, Phase = Assessment.Status, Assessment.Visibility, Assessment.Phase
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def format_value(self, value):
-        return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 def _add_errors(form: forms.Form, error: ValidationError, fields: dict[str, str]) -> None:
@@ -30,37 +22,10 @@ def _add_errors(form: forms.Form, error: ValidationError, fields: dict[str, str]
             form.add_error(target, message)
 
 
-class BulkAssessForm(forms.Form):
+class BulkAssessForm(AssessmentFieldsForm):
     """One status, comment, links, date, phase and visibility for many recommendations."""
 
     organisation = forms.TypedChoiceField(label="For the organisation", coerce=int)
-    status = forms.ChoiceField(label="Status", choices=Status.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(
-        label="Comment",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=f"Plain text, at most {rules.COMMENT_MAX:,} characters. The same comment goes on every one.",
-    )
-    evidence_urls = forms.CharField(
-        label="Sources or evidence",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocapitalize": "off"}),
-        help_text=f"Web addresses (http:// or https://), one per line, at most {rules.EVIDENCE_MAX}.",
-    )
-    assessed_on = forms.DateField(
-        label="Date of the assessment",
-        widget=DateInput,
-        error_messages={"invalid": "Give the date as year-month-day, e.g. 2024-05-31."},
-    )
-    phase = forms.ChoiceField(
-        label="Phase",
-        required=False,
-        choices=[("", "By the date"), *Phase.choices],
-        help_text="By the date: mid-term when it falls before the state's next review, else next review.",
-    )
-    visibility = forms.ChoiceField(
-        label="Who sees them", choices=Visibility.choices, initial=Visibility.ORGANISATION, widget=forms.RadioSelect
-    )
     replace = forms.BooleanField(
         label="Replace the assessments the organisation already recorded for these recommendations",
         required=False,
@@ -70,9 +35,18 @@ class BulkAssessForm(forms.Form):
     ids = forms.CharField(widget=forms.HiddenInput)
     search = forms.CharField(widget=forms.HiddenInput, required=False)
 
+    field_order = ["organisation", "status", "comment", "evidence_urls", "assessed_on", "phase", "visibility"]
+
     def __init__(self, *args, organisations, **kwargs):
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.fields[
+            "comment"
+        ].help_text = f"Plain text, at most {rules.COMMENT_MAX:,} characters. The same comment goes on every one."
+        self.fields[
+            "phase"
+        ].help_text = "By the date: mid-term when it falls before the state's next review, else next review."
+        self.fields["visibility"].label = "Who sees them"
+        self.fields["visibility"].initial = Visibility.ORGANISATION
         field = self.fields["organisation"]
         field.choices = [(o.pk, o.name) for o in organisations]
         if len(organisations) == 1:
@@ -89,19 +63,8 @@ class BulkAssessForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.errors:
-            return data
-        try:
-            data["given"] = assessment_input(
-                status=data["status"],
-                comment=data["comment"],
-                evidence_urls=data["evidence_urls"],
-                assessed_on=data["assessed_on"],
-                phase=data["phase"],
-                visibility=data["visibility"],
-            )
-        except ValidationError as error:
-            _add_errors(self, error, {})
+        if self.given is not None:
+            data["given"] = self.given
         return data
 
     def service_errors(self, error: ValidationError) -> None:
@@ -114,12 +77,7 @@ class WorkFilterForm(forms.Form):
 
     issue = forms.ChoiceField(label="Issue", required=False)
     todo = forms.BooleanField(label="Only those not yet assessed", required=False)
-    date = forms.DateField(
-        label="Date of the assessments you save",
-        required=False,
-        widget=DateInput,
-        error_messages={"invalid": "Give the date as year-month-day, e.g. 2024-05-31."},
-    )
+    date = IsoDateField(label="Date of the assessments you save", required=False)
 
     def __init__(self, *args, issues, window, **kwargs):
         kwargs.setdefault("label_suffix", "")

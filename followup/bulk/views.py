@@ -26,6 +26,7 @@ from followup.services.assessments import (
 )
 from recommendations.models import Recommendation
 from reviews.models import Review
+from uprtrax.forms import error_summary
 
 # The work view's narrow column says who sees an assessment in fewer words than Assessment.Visibility.
 VISIBILITY_SHORT = [
@@ -41,19 +42,6 @@ def _organisations(request) -> list[Organisation]:
     if not organisations:
         raise PermissionDenied("Only members of an organisation record assessments.")
     return organisations
-
-
-def error_summary(form) -> list[dict[str, str]]:
-    """Each error of a form once, with the id of its field (the first option of a group of radio buttons)."""
-    summary = []
-    for name, errors in form.errors.items():
-        field = form[name] if name in form.fields and not form[name].is_hidden else None
-        anchor = ""
-        if field is not None:
-            anchor = field.auto_id + ("_0" if field.widget_type == "radioselect" else "")
-        label = f"{field.label}: " if field is not None else ""
-        summary.extend({"anchor": anchor, "message": f"{label}{error}"} for error in errors)
-    return summary
 
 
 # --- Bulk -----------------------------------------------------------------------------------------------------------

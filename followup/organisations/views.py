@@ -13,11 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from followup import permissions
-from followup.accounts.forms import error_summary, errors_apply
 from followup.models import Invitation, Membership, Organisation
 from followup.organisations import selectors
 from followup.organisations.forms import AccountCreateForm, InvitationForm, RoleForm
 from followup.services import organisations as services
+from uprtrax.forms import error_summary, errors_apply
 
 PER_PAGE = 50
 # An invitation link that cannot be used: the page's status. Unknown and revoked look alike.

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from followup.models import ApiToken
 from followup.services import tokens
 from followup.tokens.forms import TokenCreateForm
-from recommendations.imports.views import error_summary
+from uprtrax.forms import error_summary
 
 
 @never_cache  # the answer to a creation holds the key: no cache may keep it

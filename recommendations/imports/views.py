@@ -14,6 +14,7 @@ from recommendations.imports import jobs, selectors, templates_download
 from recommendations.imports.forms import ImportStartForm, MappingForm, field_label, mapping_current
 from recommendations.imports.problems import ImportFailure
 from recommendations.models import ImportRun
+from uprtrax.forms import error_summary
 
 RUNS_PER_PAGE = 25
 PROBLEMS_PER_PAGE = 50
@@ -187,21 +188,3 @@ def seconds_text(seconds: float) -> str:
     seconds = round(seconds)
     minutes, seconds = divmod(seconds, 60)
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
-
-
-def error_summary(form) -> list[dict]:
-    """A form's errors for the summary at the top of the page, each once (an error shared by several fields, a
-    field chosen for two columns, links to the first), prefixed by its field's label unless it names it."""
-    summary, seen = [], set()
-    for message in form.non_field_errors():
-        if message not in seen:
-            seen.add(message)
-            summary.append({"anchor": "", "message": message})
-    for field in form:
-        for message in field.errors:
-            if message not in seen:
-                seen.add(message)
-                label = str(field.label or "")
-                text = message if not label or f'"{label}"' in message else f"{label}: {message}"
-                summary.append({"anchor": field.id_for_label, "message": text})
-    return summary

@@ -1,7 +1,6 @@
 """Accounts: log in and out (throttled by django-axes, one message whatever failed), password reset without user
 enumeration, password change, the profile, and the header's account menu."""
 
-import html
 import re
 
 import pytest
@@ -10,6 +9,7 @@ from django.urls import reverse
 
 from followup.models import User
 from tests.factories import UserFactory
+from tests.followup.cast import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +17,6 @@ PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 NEW_PASSWORD = "a quiet harbour at dawn 42"
 LOGIN = reverse("accounts:login")
 FAILED = "The username and password do not match an account"
-
-
-def _text(response) -> str:
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return " ".join(html.unescape(body).split())
 
 
 def _main(response) -> str:
@@ -80,7 +75,7 @@ def test_login_failure_says_the_same_for_an_unknown_username_a_wrong_password_an
     }
     for what, response in pages.items():
         assert response.status_code == 200, what
-        assert FAILED in _text(response), what
+        assert FAILED in page_text(response), what
         assert not _logged_in(client)
     # The pages differ only by the username typed back into its field.
     wrong, unknown = (
@@ -90,7 +85,7 @@ def test_login_failure_says_the_same_for_an_unknown_username_a_wrong_password_an
 
 
 def test_login_with_empty_fields_names_them(client):
-    text = _text(_login(client, "", ""))
+    text = page_text(_login(client, "", ""))
     assert "Username: This field is required." in text and "Password: This field is required." in text
 
 
@@ -100,7 +95,7 @@ def test_logout_is_post_only_and_logs_out(client, amina):
     assert _logged_in(client)
     response = client.post(reverse("accounts:logout"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("home") and not _logged_in(client)
-    assert "You are logged out." in _text(response)
+    assert "You are logged out." in page_text(response)
 
 
 # --- Throttling (django-axes) --------------------------------------------------------------------------------------
@@ -111,7 +106,7 @@ def test_five_failures_lock_the_username_out_even_with_the_right_password(client
         assert _login(client, "amina", f"wrong {attempt}").status_code == 200
     locked = _login(client, "amina", "wrong 5")
     assert locked.status_code == 429
-    text = _text(locked)
+    text = page_text(locked)
     assert "Too many failed logins" in text and "After 5 failed attempts for the username amina" in text
     assert "Try again in 15 minutes" in text
     response = _login(client, "amina")
@@ -155,7 +150,7 @@ def test_password_reset_answers_the_same_for_known_and_unknown_addresses(client,
     assert known["Location"] == unknown["Location"] == reverse("accounts:password_reset_done")
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["amina@example.org"]
     done = client.get(known["Location"])
-    assert "If an account has this address" in _text(done)
+    assert "If an account has this address" in page_text(done)
 
 
 def test_password_reset_link_sets_a_new_password_and_lifts_a_lockout(client, amina, mailoutbox):
@@ -168,14 +163,14 @@ def test_password_reset_link_sets_a_new_password_and_lifts_a_lockout(client, ami
     assert response.status_code == 302  # Django moves the token out of the address
     form_url = response["Location"]
     response = client.post(form_url, {"new_password1": "short", "new_password2": "short"})
-    assert "This password is too short." in _text(response)
+    assert "This password is too short." in page_text(response)
     response = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert response["Location"] == reverse("accounts:password_reset_complete")
     assert not AccessAttempt.objects.filter(username="amina").exists()
     assert _login(client, "amina", NEW_PASSWORD).status_code == 302
     # the link worked once
     client.post(reverse("accounts:logout"))
-    assert "This link no longer works" in _text(client.get(link, follow=True))
+    assert "This link no longer works" in page_text(client.get(link, follow=True))
 
 
 def test_password_reset_pages_render_with_bounded_queries(client, django_assert_max_num_queries):
@@ -192,7 +187,7 @@ def test_password_change_needs_the_old_password(client, amina):
     assert client.get(url)["Location"].startswith(LOGIN)
     client.force_login(amina)
     data = {"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-    assert "Your old password was entered incorrectly" in _text(client.post(url, data))
+    assert "Your old password was entered incorrectly" in page_text(client.post(url, data))
     data["old_password"] = PASSWORD
     assert client.post(url, data)["Location"] == reverse("accounts:password_change_done")
     amina.refresh_from_db()
@@ -206,7 +201,7 @@ def test_profile_lists_organisations_with_roles_and_links(client, cast, django_a
     client.force_login(cast.admin_a)
     with django_assert_max_num_queries(4):
         response = client.get(reverse("accounts:profile"))
-    text, content = _text(response), response.content.decode()
+    text, content = page_text(response), response.content.decode()
     assert "Ligue des droits A Organisation admin" in text
     assert 'href="/organisations/ligue-a/"' in content and 'href="/organisations/ligue-a/members/"' in content
     client.force_login(cast.member_a)
@@ -238,11 +233,11 @@ def test_profile_update_walks_the_cast(client, cast, who):
 def test_profile_refuses_a_taken_email_whatever_its_case_and_a_bad_one(client, cast):
     client.force_login(cast.member_a)
     response = client.post(reverse("accounts:profile"), {"full_name": "Ana", "email": "Editor_A@Example.org"})
-    text = _text(response)
+    text = page_text(response)
     assert "Your profile is not saved" in text
     assert "Editor_A@example.org is used by another account" in text
     response = client.post(reverse("accounts:profile"), {"full_name": "Ana", "email": "ana@"})
-    assert "Email: “ana@” is not an email address." in _text(response)
+    assert "Email: “ana@” is not an email address." in page_text(response)
     assert 'aria-describedby="id_email_helptext id_email_error"' in response.content.decode()
     cast.member_a.refresh_from_db()
     assert cast.member_a.email == "member_a@example.org"

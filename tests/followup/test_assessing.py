@@ -3,7 +3,6 @@ POST (errors, conflicts, the phase by the date), deleting, and an assessment's p
 is walked against the whole cast; a denied write changes nothing."""
 
 import datetime
-import html
 import re
 
 import pytest
@@ -23,37 +22,10 @@ from tests.factories import (
     AssessmentFactory,
     MembershipFactory,
     OrganisationFactory,
-    RecommendationFactory,
-    ReviewFactory,
 )
+from tests.followup.cast import CAST, DAY, assessments_snapshot, logged_in, page_text
 
 pytestmark = pytest.mark.django_db
-
-DAY = datetime.date(
-    2015, 6, 1
-)  # after FRA's review at session 15 (2013), within its mid-term (no next review: 5 years)
-EVERYONE = ["anonymous", "member_a", "editor_a", "admin_a", "member_b", "moderator", "admin"]
-
-
-def _text(response) -> str:
-    """The page as a person reads it: tags dropped, entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
-
-
-def _login(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def _table() -> list[dict]:
-    """Every assessment and every history record: what a denied write must leave as it was."""
-    return [*Assessment.objects.order_by("pk").values(), *Assessment.history.order_by("history_id").values()]
-
-
-@pytest.fixture
-def recommendation():
-    return RecommendationFactory(review=ReviewFactory(), text="Ratify the Optional Protocol to the CAT")
 
 
 def _page(recommendation, **query) -> str:
@@ -88,9 +60,9 @@ def _record(user, organisation, recommendation, version=None, **values):
      ("admin", True)],
 )  # fmt: skip
 def test_the_panel_is_for_those_who_assess_for_an_organisation(client, cast, recommendation, who, panel):
-    response = _login(client, getattr(cast, who)).get(_page(recommendation))
+    response = logged_in(client, getattr(cast, who)).get(_page(recommendation))
     assert response.status_code == 200
-    assert ("Your organisation's assessment" in _text(response)) is panel
+    assert ("Your organisation's assessment" in page_text(response)) is panel
     assert (
         f'action="{reverse("assessing:record", kwargs={"pk": recommendation.pk})}"' in response.content.decode()
     ) is panel
@@ -99,7 +71,7 @@ def test_the_panel_is_for_those_who_assess_for_an_organisation(client, cast, rec
 def test_a_member_of_several_organisations_chooses_among_theirs_only(client, cast, recommendation):
     MembershipFactory(user=cast.member_a, organisation=OrganisationFactory(name="Coalition C", slug="coalition-c"))
     OrganisationFactory(name="Not mine", slug="not-mine")
-    response = _login(client, cast.member_a).get(_page(recommendation, organisation="coalition-c"))
+    response = logged_in(client, cast.member_a).get(_page(recommendation, organisation="coalition-c"))
     body = response.content.decode()
     chooser = body.split('<select id="assess-organisation"')[1].split("</select>")[0]
     options = re.findall(r'<option value="([^"]+)"( selected)?>', chooser)
@@ -107,16 +79,16 @@ def test_a_member_of_several_organisations_chooses_among_theirs_only(client, cas
     assert 'name="organisation" value="coalition-c"' in body
     # Another organisation's address: theirs is shown instead, and the page says so.
     response = client.get(_page(recommendation, organisation="observatoire-b"))
-    assert "You do not assess for “observatoire-b”: showing Coalition C." in _text(response)
+    assert "You do not assess for “observatoire-b”: showing Coalition C." in page_text(response)
     assert 'name="organisation" value="observatoire-b"' not in response.content.decode()
 
 
 def test_a_new_assessment_is_dated_today_by_the_date_phase_and_a_draft(client, cast, recommendation):
-    form = _login(client, cast.member_a).get(_page(recommendation)).context["assessing"]["form"]
+    form = logged_in(client, cast.member_a).get(_page(recommendation)).context["assessing"]["form"]
     assert form.initial["assessed_on"] == timezone.localdate()
     assert form.initial["visibility"] == "draft" and "version" not in form.initial
     assert form["phase"].value() in ("", None)
-    text = _text(client.get(_page(recommendation)))
+    text = page_text(client.get(_page(recommendation)))
     assert "New assessment" in text and "By the date: mid-term before" in text
 
 
@@ -127,8 +99,8 @@ def test_the_organisations_assessment_is_prefilled_with_its_version_and_marked_w
                          evidence_urls="https://a.org/1 https://a.org/2", visibility="organisation")  # fmt: skip
     _record(cast.editor_a, cast.org_a, recommendation, version=1, comment="Only for us", visibility="organisation",
             evidence_urls="https://a.org/1 https://a.org/2")  # fmt: skip
-    response = _login(client, cast.member_a).get(_page(recommendation, phase="mid_term"))
-    body, text = response.content.decode(), _text(response)
+    response = logged_in(client, cast.member_a).get(_page(recommendation, phase="mid_term"))
+    body, text = response.content.decode(), page_text(response)
     assert '<input type="hidden" name="version" value="2"' in body
     assert "Edit the mid-term assessment" in text and "Organisation only" in text
     assert "\nOnly for us</textarea>" in body and "https://a.org/1\nhttps://a.org/2</textarea>" in body
@@ -143,24 +115,24 @@ def test_the_organisations_assessment_is_prefilled_with_its_version_and_marked_w
 
 def test_a_colleagues_draft_is_named_never_shown(client, cast, recommendation):
     _record(cast.member_a, cast.org_a, recommendation, comment="My private thoughts", visibility="draft")
-    response = _login(client, cast.editor_a).get(_page(recommendation, phase="mid_term"))
-    text = _text(response)
+    response = logged_in(client, cast.editor_a).get(_page(recommendation, phase="mid_term"))
+    text = page_text(response)
     assert "member_a holds a draft. Only they can edit it until they share it with the organisation." in text
     assert "My private thoughts" not in text and "New assessment" in text
     # Its author sees it, marked as a draft.
     client.force_login(cast.member_a)
-    text = _text(client.get(_page(recommendation, phase="mid_term")))
+    text = page_text(client.get(_page(recommendation, phase="mid_term")))
     assert "My private thoughts" in text and "Draft: only you" in text
 
 
 # --- Recording ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("who", CAST)
 def test_recording_walks_the_cast(client, cast, recommendation, who):
     user = getattr(cast, who)
-    before = _table()
-    response = _post(_login(client, user), recommendation, cast.org_a)
+    before = assessments_snapshot()
+    response = _post(logged_in(client, user), recommendation, cast.org_a)
     if who == "anonymous":
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login") + "?next=")
     elif who in ("member_b", "moderator"):
@@ -175,11 +147,11 @@ def test_recording_walks_the_cast(client, cast, recommendation, who):
         assert response.status_code == 302
         assert response["Location"] == _page(recommendation, organisation="ligue-a", phase="mid_term") + "#assess"
         return
-    assert _table() == before
+    assert assessments_snapshot() == before
 
 
 def test_a_member_records_then_updates_and_is_told_so(client, cast, recommendation):
-    _login(client, cast.member_a)
+    logged_in(client, cast.member_a)
     response = _post(client, recommendation, cast.org_a, evidence_urls="https://example.org/law\r\nhttps://example.org/b",
                      comment="Line one\r\nLine two")  # fmt: skip
     assessment = Assessment.objects.get()
@@ -187,18 +159,18 @@ def test_a_member_records_then_updates_and_is_told_so(client, cast, recommendati
     assert assessment.evidence_urls == ["https://example.org/law", "https://example.org/b"]
     assert assessment.comment == "Line one\nLine two"
     page = client.get(response["Location"])
-    assert "Recorded Ligue des droits A's mid-term assessment: Partially implemented. It is public." in _text(page)
+    assert "Recorded Ligue des droits A's mid-term assessment: Partially implemented. It is public." in page_text(page)
     response = _post(client, recommendation, cast.org_a, version="1", status="fully_implemented", visibility="draft")
     assessment.refresh_from_db()
     assert (assessment.version, assessment.status, assessment.visibility) == (2, "fully_implemented", "draft")
     assert (
         "Saved Ligue des droits A's mid-term assessment: Fully implemented. It is a draft: only you see it."
-        in _text(client.get(response["Location"]))
+        in page_text(client.get(response["Location"]))
     )
 
 
 def test_the_phase_follows_the_date_unless_given(client, cast, recommendation):
-    _login(client, cast.member_a)
+    logged_in(client, cast.member_a)
     _post(client, recommendation, cast.org_a)
     _post(client, recommendation, cast.org_a, assessed_on="2019-03-01")
     assert dict(Assessment.objects.values_list("phase", "assessed_on")) == {
@@ -228,12 +200,12 @@ def test_the_phase_follows_the_date_unless_given(client, cast, recommendation):
 def test_bad_input_is_shown_on_its_field_and_in_the_summary_and_nothing_is_saved(
     client, cast, recommendation, values, field, message
 ):
-    response = _post(_login(client, cast.member_a), recommendation, cast.org_a, **values)
+    response = _post(logged_in(client, cast.member_a), recommendation, cast.org_a, **values)
     assert response.status_code == 200
     assert not Assessment.objects.exists()
     form = response.context["assessing"]["form"]
     assert message in " ".join(form.errors[field])
-    body, text = response.content.decode(), _text(response)
+    body, text = response.content.decode(), page_text(response)
     assert "The assessment was not saved" in text and message in text
     field_id = f"id_{field}_0" if field in ("status", "visibility") else f"id_{field}"
     assert f'href="#{field_id}"' in body  # the summary links to the field
@@ -245,7 +217,7 @@ def test_bad_input_is_shown_on_its_field_and_in_the_summary_and_nothing_is_saved
 
 
 def test_an_unknown_recommendation_or_organisation_saves_nothing(client, cast, recommendation):
-    _login(client, cast.member_a)
+    logged_in(client, cast.member_a)
     assert client.post(reverse("assessing:record", kwargs={"pk": 999999999}), _form(cast.org_a)).status_code == 404
     response = client.post(
         reverse("assessing:record", kwargs={"pk": recommendation.pk}), {**_form(cast.org_a), "organisation": "nope"}
@@ -257,14 +229,14 @@ def test_an_unknown_recommendation_or_organisation_saves_nothing(client, cast, r
 def test_two_edits_from_the_same_version_the_second_sees_the_first_and_keeps_its_text(client, cast, recommendation):
     _record(cast.member_a, cast.org_a, recommendation, comment="First version")
     # Both open the page at version 1; the editor saves first.
-    _post(_login(client, cast.editor_a), recommendation, cast.org_a, version="1", comment="The editor's words",
+    _post(logged_in(client, cast.editor_a), recommendation, cast.org_a, version="1", comment="The editor's words",
           status="fully_implemented", evidence_urls="https://editor.example.org/proof")  # fmt: skip
     client.force_login(cast.member_a)
     response = _post(client, recommendation, cast.org_a, version="1", comment="The member's words <b>bold</b>")
     assert response.status_code == 409
     assessment = Assessment.objects.get()
     assert (assessment.version, assessment.comment) == (2, "The editor's words")  # nothing overwritten
-    body, text = response.content.decode(), _text(response)
+    body, text = response.content.decode(), page_text(response)
     assert "Someone else saved this assessment while you were editing it" in text
     assert "editor_a saved Ligue des droits A's mid-term assessment on" in text and "(version 2)" in text
     assert "Saving again replaces their version with yours." in text
@@ -282,14 +254,16 @@ def test_two_edits_from_the_same_version_the_second_sees_the_first_and_keeps_its
 
 def test_recording_over_a_colleagues_draft_never_shows_it(client, cast, recommendation):
     _record(cast.member_a, cast.org_a, recommendation, comment="Secret draft", visibility="draft")
-    before = _table()
-    response = _post(_login(client, cast.editor_a), recommendation, cast.org_a, comment="Mine")
-    assert response.status_code == 409 and _table() == before
-    text = _text(response)
+    before = assessments_snapshot()
+    response = _post(logged_in(client, cast.editor_a), recommendation, cast.org_a, comment="Mine")
+    assert response.status_code == 409 and assessments_snapshot() == before
+    text = page_text(response)
     assert "member_a holds a draft of Ligue des droits A's mid-term assessment of this recommendation" in text
     assert "Secret draft" not in text and "Their version" not in text
     response = _post(client, recommendation, cast.org_a, version="1", comment="Mine")  # a guessed version
-    assert response.status_code == 403 and _table() == before and "Secret draft" not in _text(response)
+    assert (
+        response.status_code == 403 and assessments_snapshot() == before and "Secret draft" not in page_text(response)
+    )
 
 
 # --- Deleting ---------------------------------------------------------------------------------------------------
@@ -300,12 +274,12 @@ def public_assessment(cast, recommendation):
     return _record(cast.member_a, cast.org_a, recommendation, comment="To be deleted")
 
 
-@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("who", CAST)
 def test_deleting_walks_the_cast(client, cast, public_assessment, who):
     user = getattr(cast, who)
-    before = _table()
+    before = assessments_snapshot()
     url = reverse("assessing:delete", kwargs={"pk": public_assessment.pk})
-    response = _login(client, user).post(url, {"version": "1"})
+    response = logged_in(client, user).post(url, {"version": "1"})
     if who == "anonymous":
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
     elif who in ("member_b", "moderator"):
@@ -314,36 +288,36 @@ def test_deleting_walks_the_cast(client, cast, public_assessment, who):
         assert response.status_code == 302
         public_assessment.refresh_from_db()
         assert public_assessment.deleted_at is not None and public_assessment.deleted_by == user
-        assert "A moderator can restore it." in _text(client.get(response["Location"]))
+        assert "A moderator can restore it." in page_text(client.get(response["Location"]))
         return
-    assert _table() == before
+    assert assessments_snapshot() == before
 
 
 def test_a_member_deletes_only_their_own(client, cast, recommendation):
     other = _record(cast.editor_a, cast.org_a, recommendation, comment="The editor's")
-    before = _table()
-    response = _login(client, cast.member_a).post(
+    before = assessments_snapshot()
+    response = logged_in(client, cast.member_a).post(
         reverse("assessing:delete", kwargs={"pk": other.pk}), {"version": "1"}
     )
-    assert response.status_code == 403 and _table() == before
+    assert response.status_code == 403 and assessments_snapshot() == before
     page = client.get(_page(recommendation, phase="mid_term")).content.decode()
     assert reverse("assessing:delete", kwargs={"pk": other.pk}) not in page
 
 
 def test_deleting_a_stale_version_deletes_nothing(client, cast, public_assessment):
     _record(cast.editor_a, cast.org_a, public_assessment.recommendation, version=1, comment="Changed meanwhile")
-    before = _table()
-    response = _login(client, cast.editor_a).post(reverse("assessing:delete", kwargs={"pk": public_assessment.pk}),
+    before = assessments_snapshot()
+    response = logged_in(client, cast.editor_a).post(reverse("assessing:delete", kwargs={"pk": public_assessment.pk}),
                                                    {"version": "1"}, follow=True)  # fmt: skip
-    assert _table() == before
-    assert "Nothing was deleted." in _text(response)
+    assert assessments_snapshot() == before
+    assert "Nothing was deleted." in page_text(response)
     bad = client.post(reverse("assessing:delete", kwargs={"pk": public_assessment.pk}), {"version": "x"})
-    assert bad.status_code == 400 and _table() == before
+    assert bad.status_code == 400 and assessments_snapshot() == before
 
 
 def test_deleting_what_one_cannot_see_is_not_found(client, cast, recommendation):
     draft = _record(cast.member_a, cast.org_a, recommendation, visibility="draft")
-    response = _login(client, cast.member_b).post(
+    response = logged_in(client, cast.member_b).post(
         reverse("assessing:delete", kwargs={"pk": draft.pk}), {"version": "1"}
     )
     assert response.status_code == 404 and Assessment.objects.get().deleted_at is None
@@ -366,12 +340,12 @@ def _detail(client, assessment):
 )
 def test_the_assessment_page_is_for_those_who_may_see_it(client, cast, recommendation, visibility, sees):
     assessment = _record(cast.member_a, cast.org_a, recommendation, visibility=visibility, comment="Words")
-    for who in EVERYONE:
+    for who in CAST:
         client.logout()
-        response = _detail(_login(client, getattr(cast, who)), assessment)
+        response = _detail(logged_in(client, getattr(cast, who)), assessment)
         assert response.status_code == (200 if who in sees else 404), who
     client.logout()
-    assert "No assessment with number 999999999." in _text(client.get("/assessments/999999999/"))
+    assert "No assessment with number 999999999." in page_text(client.get("/assessments/999999999/"))
 
 
 def test_the_history_tells_each_change_with_before_and_after_newest_first(client, cast, recommendation):
@@ -384,7 +358,7 @@ def test_the_history_tells_each_change_with_before_and_after_newest_first(client
     assessment_unhide(user=cast.moderator, assessment_id=first.pk)
     assessment_delete(user=cast.editor_a, assessment_id=first.pk, version=4)
     assessment_restore(user=cast.moderator, assessment_id=first.pk)
-    text = _text(_detail(_login(client, cast.member_a), first))
+    text = page_text(_detail(logged_in(client, cast.member_a), first))
     history = text.split("Every change, newest first, with who made it.")[1]
     events = re.findall(r"· (Recorded|Edited|Hidden by a moderator|Shown again by a moderator|Deleted|Restored by a "
                         r"moderator) by (\w+)", history)  # fmt: skip
@@ -414,7 +388,7 @@ def test_the_public_sees_what_changed_but_not_who_nor_what_was_never_public(clie
     assessment_unhide(user=cast.moderator, assessment_id=assessment.pk)
     for who in ("anonymous", "member_b"):
         client.logout()
-        text = _text(_detail(_login(client, getattr(cast, who)), assessment))
+        text = page_text(_detail(logged_in(client, getattr(cast, who)), assessment))
         history = text.split("shown to its organisation only.")[1]
         for secret in ("Internal notes", "member_a", "editor_a", "Insults a person"):
             assert secret not in history, (who, secret)
@@ -426,14 +400,14 @@ def test_the_public_sees_what_changed_but_not_who_nor_what_was_never_public(clie
         assert "Before Published words After Corrected words" in history
     # Insiders see it all, names included.
     client.force_login(cast.admin_a)
-    text = _text(_detail(client, assessment))
+    text = page_text(_detail(client, assessment))
     assert "Internal notes" in text and "Insults a person" in text and "by member_a" in text
 
 
 def test_a_hidden_assessment_shows_the_moderators_reason_to_those_who_see_it(client, cast, public_assessment):
     assessment_hide(user=cast.moderator, assessment_id=public_assessment.pk, reason="Personal data <b>of</b> a victim")
-    response = _detail(_login(client, cast.member_a), public_assessment)
-    text, body = _text(response), response.content.decode()
+    response = _detail(logged_in(client, cast.member_a), public_assessment)
+    text, body = page_text(response), response.content.decode()
     assert "Hidden by a moderator on" in text and "(moderator)" in text
     assert "Reason: “Personal data <b>of</b> a victim”" in text and "&lt;b&gt;of&lt;/b&gt;" in body
     client.logout()
@@ -455,7 +429,7 @@ def test_the_assessment_page_escapes_comments_links_their_addresses_and_never_ja
 
 def test_the_recommendation_page_escapes_what_members_see_in_the_panel(client, cast, recommendation):
     _record(cast.member_a, cast.org_a, recommendation, comment="<script>alert(1)</script>", visibility="organisation")
-    body = _login(client, cast.member_a).get(_page(recommendation, phase="mid_term")).content.decode()
+    body = logged_in(client, cast.member_a).get(_page(recommendation, phase="mid_term")).content.decode()
     assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
 
@@ -463,7 +437,7 @@ def test_edit_and_delete_are_offered_to_those_allowed(client, cast, public_asses
     for who, edit, delete in (("member_a", True, True), ("member_b", False, False), ("moderator", False, False),
                               ("editor_a", True, True), ("anonymous", False, False)):  # fmt: skip
         client.logout()
-        body = _detail(_login(client, getattr(cast, who)), public_assessment).content.decode()
+        body = _detail(logged_in(client, getattr(cast, who)), public_assessment).content.decode()
         assert ("Edit<span" in body) is edit, who
         assert (reverse("assessing:delete", kwargs={"pk": public_assessment.pk}) in body) is delete, who
 
@@ -481,7 +455,7 @@ def test_the_recommendation_page_for_a_member_runs_a_bounded_number_of_queries(
 ):
     _record(cast.member_a, cast.org_a, recommendation, comment="Ours")
     _record(cast.member_a, cast.org_a, recommendation, assessed_on=datetime.date(2019, 1, 1), comment="Ours later")
-    _login(client, cast.member_a)
+    logged_in(client, cast.member_a)
     with django_assert_max_num_queries(13) as few:
         client.get(_page(recommendation))
     _crowd(recommendation, 20)
@@ -490,7 +464,7 @@ def test_the_recommendation_page_for_a_member_runs_a_bounded_number_of_queries(
                           role=Membership.Role.EDITOR)  # fmt: skip
     with django_assert_max_num_queries(len(few)):
         response = client.get(_page(recommendation))
-    assert _text(response).count("Partially implemented") >= 20
+    assert page_text(response).count("Partially implemented") >= 20
 
 
 def test_the_recommendation_page_for_the_public_and_moderators_runs_few_queries(
@@ -509,7 +483,7 @@ def test_the_assessment_page_runs_a_bounded_number_of_queries(
     client, cast, recommendation, django_assert_max_num_queries
 ):
     assessment = _record(cast.member_a, cast.org_a, recommendation)
-    _login(client, cast.member_a)
+    logged_in(client, cast.member_a)
     with django_assert_max_num_queries(8) as few:
         _detail(client, assessment)
     for version in range(1, 30):
@@ -517,7 +491,7 @@ def test_the_assessment_page_runs_a_bounded_number_of_queries(
                 comment=f"Version {version + 1}")  # fmt: skip
     with django_assert_max_num_queries(len(few)):
         response = _detail(client, assessment)
-    assert _text(response).count("Edited by") == 29
+    assert page_text(response).count("Edited by") == 29
     client.logout()
     with django_assert_max_num_queries(4):
         _detail(client, assessment)
@@ -525,7 +499,7 @@ def test_the_assessment_page_runs_a_bounded_number_of_queries(
 
 def test_pages_of_the_area_have_no_inline_style_or_script(client, cast, recommendation):
     assessment = _record(cast.member_a, cast.org_a, recommendation)
-    _login(client, cast.moderator)
+    logged_in(client, cast.moderator)
     for url in (_page(recommendation), reverse("assessing:detail", kwargs={"pk": assessment.pk})):
         body = client.get(url).content.decode()
         assert " style=" not in body and "<script>" not in body and " onclick=" not in body

@@ -23,15 +23,9 @@ from followup.services.assessments import (
 from recommendations.models import Recommendation
 from reviews.models import Session
 from tests.factories import RecommendationFactory, ReviewFactory
+from tests.followup.cast import DAY
 
 pytestmark = pytest.mark.django_db
-
-DAY = datetime.date(2015, 6, 1)  # after FRA's review at session 15 (2013), before the next one (no review: 5 years)
-
-
-@pytest.fixture
-def recommendation():
-    return RecommendationFactory(review=ReviewFactory())
 
 
 def _given(**values):

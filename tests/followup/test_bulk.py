@@ -16,10 +16,10 @@ from followup.models import Assessment
 from recommendations.models import Recommendation
 from reviews.models import Session, State
 from tests.factories import AssessmentFactory, RecommendationFactory, ReviewFactory
+from tests.followup.cast import DAY, logged_in
 
 pytestmark = pytest.mark.django_db
 
-DAY = datetime.date(2015, 6, 1)  # after FRA's review at session 15 (2013), before its next (5 years later)
 BULK = reverse("bulk:bulk")
 SEARCH = reverse("recommendations:recommendation_list")
 
@@ -42,12 +42,6 @@ class SimpleRecs:
     @property
     def all(self):
         return self.france + self.germany
-
-
-def _client(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def _post_data(organisation, ids, **values):
@@ -81,7 +75,7 @@ def test_anonymous_visitors_see_no_checkbox_nor_bulk_button_and_no_query_reads_m
 
 
 def test_search_page_offers_checkboxes_and_both_buttons_to_members(client, cast, recs):
-    response = _client(client, cast.member_a).get(SEARCH, {"sur": "FRA", "q": ""})
+    response = logged_in(client, cast.member_a).get(SEARCH, {"sur": "FRA", "q": ""})
     html = response.content.decode()
     assert 'id="bulk-form"' in html and "js/work.js" in html
     picks = re.findall(r'<input type="checkbox" name="id" value="(\d+)"[^>]*form="bulk-form"', html)
@@ -93,7 +87,7 @@ def test_search_page_offers_checkboxes_and_both_buttons_to_members(client, cast,
 
 
 def test_site_admins_get_the_bulk_controls_too(client, cast, recs):
-    html = _client(client, cast.admin).get(SEARCH).content.decode()
+    html = logged_in(client, cast.admin).get(SEARCH).content.decode()
     assert "data-bulk-pick" in html
 
 
@@ -102,19 +96,19 @@ def test_people_without_an_organisation_get_no_bulk_controls(client, cast, recs,
     from tests.factories import UserFactory
 
     user = cast.moderator if who == "moderator" else UserFactory(username="loner")
-    html = _client(client, user).get(SEARCH).content.decode()
+    html = logged_in(client, user).get(SEARCH).content.decode()
     assert "data-bulk-pick" not in html and "Assess the selected" not in html
 
 
 def test_the_htmx_partial_keeps_the_checkboxes(client, cast, recs):
-    response = _client(client, cast.member_a).get(SEARCH, {"sur": "DEU"}, HTTP_HX_REQUEST="true")
+    response = logged_in(client, cast.member_a).get(SEARCH, {"sur": "DEU"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "<html" not in html and html.count("data-bulk-pick") == 3
 
 
 def test_over_the_limit_the_search_page_says_to_narrow_the_search(client, cast, recs, monkeypatch):
     monkeypatch.setattr("recommendations.views.BULK_MAX", 10)
-    html = _client(client, cast.member_a).get(SEARCH).content.decode()
+    html = logged_in(client, cast.member_a).get(SEARCH).content.decode()
     assert "Assess all" not in html
     assert "15 match: narrow the search to 10 or fewer" in html
     assert "Assess the selected" in html
@@ -127,7 +121,7 @@ def test_search_page_queries_anonymous_as_before_and_members_at_most_two_more(
         client.get(SEARCH, {"sur": "FRA"})
     with django_assert_max_num_queries(13):  # the search's own bound (tests/recommendations/test_search.py)
         client.get(SEARCH, {"sur": "FRA"})
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     with CaptureQueriesContext(connection) as member:
         client.get(SEARCH, {"sur": "FRA"})
     # Logged in: the session and the user (Django's own), then the person's roles: one query, shared with the header.
@@ -145,7 +139,7 @@ def test_bulk_page_shows_the_chosen_recommendations_and_how_many_are_already_ass
     AssessmentFactory(recommendation=recs.france[1], organisation=cast.org_a, author=cast.editor_a,
                       visibility="draft")  # fmt: skip
     ids = [r.pk for r in recs.france[:3]]
-    response = _client(client, cast.member_a).get(BULK, [("sur", "FRA"), *(("id", pk) for pk in ids)])
+    response = logged_in(client, cast.member_a).get(BULK, [("sur", "FRA"), *(("id", pk) for pk in ids)])
     html = response.content.decode()
     assert response.status_code == 200
     assert "Assess 3 recommendations at once" in html
@@ -165,14 +159,14 @@ def test_bulk_page_shows_the_chosen_recommendations_and_how_many_are_already_ass
 def test_bulk_page_lists_twenty_and_says_how_many_more(client, cast, recs):
     more = [RecommendationFactory(review=recs.france[0].review) for _ in range(12)]
     ids = [r.pk for r in recs.all + more]
-    html = _client(client, cast.member_a).get(BULK, {"id": ids}).content.decode()
+    html = logged_in(client, cast.member_a).get(BULK, {"id": ids}).content.decode()
     listed = html.split('<ol class="bulk-list">')[1].split("</ol>")[0]
     assert listed.count("<li>") == 20
     assert "and 7 more." in html
 
 
 def test_all_matching_recomputes_the_ids_with_the_search_filters(client, cast, recs):
-    response = _client(client, cast.member_a).get(BULK, {"sur": "DEU", "all": "1", "id": recs.france[0].pk})
+    response = logged_in(client, cast.member_a).get(BULK, {"sur": "DEU", "all": "1", "id": recs.france[0].pk})
     html = response.content.decode()
     assert "Assess 3 recommendations at once" in html
     ids = re.search(r'name="ids" value="([\d,]*)"', html).group(1)
@@ -181,34 +175,34 @@ def test_all_matching_recomputes_the_ids_with_the_search_filters(client, cast, r
 
 def test_all_matching_over_the_limit_asks_to_narrow_the_search(client, cast, recs, monkeypatch):
     monkeypatch.setattr(rules, "BULK_MAX", 5)
-    html = _client(client, cast.member_a).get(BULK, {"sur": "FRA", "all": "1"}).content.decode()
+    html = logged_in(client, cast.member_a).get(BULK, {"sur": "FRA", "all": "1"}).content.decode()
     assert "The search matches 12 recommendations: one request assesses at most 5." in html
     assert "Narrow the search" in html and 'name="status"' not in html
     assert 'href="/recommendations/?sur=FRA"' in html
 
 
 def test_all_matching_with_a_bad_filter_names_it(client, cast, recs):
-    html = _client(client, cast.member_a).get(BULK, {"sur": "XXX", "all": "1"}).content.decode()
+    html = logged_in(client, cast.member_a).get(BULK, {"sur": "XXX", "all": "1"}).content.decode()
     assert "State under review: No state with code &#x27;XXX&#x27;." in html
     assert 'name="status"' not in html
 
 
 def test_chosen_ids_over_the_limit_are_refused(client, cast, recs, monkeypatch):
     monkeypatch.setattr(rules, "BULK_MAX", 5)
-    html = _client(client, cast.member_a).get(BULK, {"id": [r.pk for r in recs.france]}).content.decode()
+    html = logged_in(client, cast.member_a).get(BULK, {"id": [r.pk for r in recs.france]}).content.decode()
     assert "12 recommendations were chosen: one request assesses at most 5." in html
     assert 'name="status"' not in html
 
 
 def test_unknown_and_malformed_ids_are_named_and_left_out(client, cast, recs):
-    html = _client(client, cast.member_a).get(BULK, {"id": [recs.france[0].pk, 99999999, "12x"]}).content.decode()
+    html = logged_in(client, cast.member_a).get(BULK, {"id": [recs.france[0].pk, 99999999, "12x"]}).content.decode()
     assert "No recommendation has the number 99999999: left out." in html
     assert "“12x” is not a recommendation number." in html
     assert f'name="ids" value="{recs.france[0].pk}"' in html
 
 
 def test_nothing_chosen_says_so(client, cast, recs):
-    html = _client(client, cast.member_a).get(BULK, {"sur": "FRA"}).content.decode()
+    html = logged_in(client, cast.member_a).get(BULK, {"sur": "FRA"}).content.decode()
     assert "No recommendation was chosen" in html and 'name="status"' not in html
 
 
@@ -216,7 +210,7 @@ def test_members_of_several_organisations_choose_one(client, cast, recs):
     from tests.factories import MembershipFactory
 
     MembershipFactory(user=cast.member_a, organisation=cast.org_b)
-    html = _client(client, cast.member_a).get(BULK, {"id": recs.france[0].pk}).content.decode()
+    html = logged_in(client, cast.member_a).get(BULK, {"id": recs.france[0].pk}).content.decode()
     assert "<legend>For the organisation</legend>" in html
     assert html.count('name="organisation"') == 2 and "checked" not in html.split('name="organisation"')[1][:80]
     html = client.get(BULK, {"id": recs.france[0].pk, "organisation": "observatoire-b"}).content.decode()
@@ -227,7 +221,7 @@ def test_bulk_page_query_count_does_not_grow_with_the_recommendations(
     client, cast, recs, django_assert_max_num_queries
 ):
     more = [RecommendationFactory(review=recs.france[0].review) for _ in range(30)]
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     for ids in ([r.pk for r in recs.france[:2]], [r.pk for r in recs.all + more]):
         # Session, user, roles, organisations, the ids' check, the first twenty, the counts by organisation.
         with django_assert_max_num_queries(7):
@@ -252,7 +246,7 @@ def test_bulk_page_query_count_does_not_grow_with_the_recommendations(
     ],
 )
 def test_bulk_post_by_the_whole_cast(client, cast, recs, who, expected):
-    response = _client(client, getattr(cast, who)).post(BULK, _post_data(cast.org_a, recs.france))
+    response = logged_in(client, getattr(cast, who)).post(BULK, _post_data(cast.org_a, recs.france))
     written = Assessment.objects.filter(organisation=cast.org_a).count()
     if expected == "login":
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
@@ -273,14 +267,14 @@ def test_bulk_post_by_the_whole_cast(client, cast, recs, who, expected):
 @pytest.mark.parametrize("forged", ["org_b", "unknown", "text"])
 def test_a_forged_organisation_is_forbidden_and_writes_nothing(client, cast, recs, forged):
     organisation = {"org_b": cast.org_b.pk, "unknown": 99999999, "text": "ligue-a"}[forged]
-    response = _client(client, cast.member_a).post(BULK, _post_data(organisation, recs.france))
+    response = logged_in(client, cast.member_a).post(BULK, _post_data(organisation, recs.france))
     assert response.status_code == 403
     assert not Assessment.objects.exists()
 
 
 def test_the_get_of_the_bulk_page_is_for_members_only(client, cast, recs):
     assert client.get(BULK, {"id": recs.france[0].pk}).status_code == 302
-    assert _client(client, cast.moderator).get(BULK, {"id": recs.france[0].pk}).status_code == 403
+    assert logged_in(client, cast.moderator).get(BULK, {"id": recs.france[0].pk}).status_code == 403
 
 
 def test_bulk_of_500_recommendations_is_recorded_and_the_result_page_says_so(client, cast, recs):
@@ -288,7 +282,7 @@ def test_bulk_of_500_recommendations_is_recorded_and_the_result_page_says_so(cli
     many = Recommendation.objects.bulk_create(
         Recommendation(review=review, text=f"Adopt law number {i}", response="accepted") for i in range(500)
     )
-    response = _client(client, cast.member_a).post(BULK, _post_data(cast.org_a, many), follow=True)
+    response = logged_in(client, cast.member_a).post(BULK, _post_data(cast.org_a, many), follow=True)
     html = response.content.decode()
     assert Assessment.objects.filter(organisation=cast.org_a).count() == 500
     assert response.redirect_chain == [(reverse("bulk:done"), 302)]
@@ -302,7 +296,7 @@ def test_existing_assessments_are_kept_unless_replace_and_drafts_of_colleagues_a
                              status="not_implemented", visibility="organisation")  # fmt: skip
     draft = AssessmentFactory(recommendation=recs.france[1], organisation=cast.org_a, author=cast.editor_a,
                               status="not_implemented", visibility="draft")  # fmt: skip
-    _client(client, cast.member_a).post(BULK, _post_data(cast.org_a, recs.france[:3]))
+    logged_in(client, cast.member_a).post(BULK, _post_data(cast.org_a, recs.france[:3]))
     html = client.get(reverse("bulk:done")).content.decode()
     assert "<dt>Created</dt><dd>1</dd>" in html and "<dt>Already assessed, kept</dt><dd>1</dd>" in html
     assert "<dt>Colleagues’ drafts, left alone</dt><dd>1</dd>" in html
@@ -329,7 +323,7 @@ def test_a_conflict_writes_nothing_keeps_the_input_and_saving_again_replaces(cli
     )
     seen = timezone.now() - datetime.timedelta(minutes=5)  # theirs changed after the page was loaded
     data = _post_data(cast.org_a, recs.france[:4], replace="on", comment="Our <b>view</b>", seen_at=seen.isoformat())
-    response = _client(client, cast.member_a).post(BULK, data)
+    response = logged_in(client, cast.member_a).post(BULK, data)
     html = response.content.decode()
     assert response.status_code == 409
     assert Assessment.objects.filter(organisation=cast.org_a).count() == 1
@@ -355,8 +349,8 @@ def test_a_conflict_writes_nothing_keeps_the_input_and_saving_again_replaces(cli
     ("change", "field", "message"),
     [
         ({"evidence_urls": "example.org/plan"}, "evidence_urls", "“example.org/plan” is not a web address"),
-        ({"status": "done"}, "status", "Select a valid choice. done is not one of the available choices."),
-        ({"assessed_on": "31/05/2015"}, "assessed_on", "Give the date as year-month-day"),
+        ({"status": "done"}, "status", "“done” is not a status: choose one of those listed."),
+        ({"assessed_on": "31/05/2015"}, "assessed_on", "“31/05/2015” is not a date: write it as year-month-day"),
         ({"assessed_on": "2012-01-01"}, "assessed_on", "is before the review"),
         ({"comment": "x" * (rules.COMMENT_MAX + 1)}, "comment", "over the limit of 10,000"),
     ],
@@ -364,7 +358,7 @@ def test_a_conflict_writes_nothing_keeps_the_input_and_saving_again_replaces(cli
 def test_bad_input_is_refused_with_a_message_naming_it_and_nothing_is_written(
     client, cast, recs, change, field, message
 ):
-    response = _client(client, cast.member_a).post(BULK, _post_data(cast.org_a, recs.france, **change))
+    response = logged_in(client, cast.member_a).post(BULK, _post_data(cast.org_a, recs.france, **change))
     html = response.content.decode()
     assert response.status_code == 422
     assert message in html
@@ -373,7 +367,7 @@ def test_bad_input_is_refused_with_a_message_naming_it_and_nothing_is_written(
 
 
 def test_unknown_ids_in_the_post_are_named_and_nothing_is_written(client, cast, recs):
-    response = _client(client, cast.member_a).post(BULK, _post_data(cast.org_a, [recs.france[0].pk, 99999998]))
+    response = logged_in(client, cast.member_a).post(BULK, _post_data(cast.org_a, [recs.france[0].pk, 99999998]))
     assert response.status_code == 422
     assert "No recommendation has the id 99999998." in response.content.decode()
     assert not Assessment.objects.exists()
@@ -381,7 +375,7 @@ def test_unknown_ids_in_the_post_are_named_and_nothing_is_written(client, cast, 
 
 def test_over_the_limit_in_the_post_is_refused(client, cast, recs, monkeypatch):
     monkeypatch.setattr(rules, "BULK_MAX", 5)
-    response = _client(client, cast.member_a).post(BULK, _post_data(cast.org_a, recs.france))
+    response = logged_in(client, cast.member_a).post(BULK, _post_data(cast.org_a, recs.france))
     assert response.status_code == 422
     assert "12 recommendations: one request assesses at most 5." in response.content.decode()
     assert not Assessment.objects.exists()
@@ -389,13 +383,13 @@ def test_over_the_limit_in_the_post_is_refused(client, cast, recs, monkeypatch):
 
 def test_a_date_after_the_next_review_at_mid_term_names_the_recommendation(client, cast, recs):
     data = _post_data(cast.org_a, recs.france[:1], assessed_on="2019-03-01", phase="mid_term")
-    html = _client(client, cast.member_a).post(BULK, data).content.decode()
+    html = logged_in(client, cast.member_a).post(BULK, data).content.decode()
     assert f"Recommendation #{recs.france[0].pk}: A mid-term assessment falls before the next review" in html
     assert not Assessment.objects.exists()
 
 
 def test_the_result_page_needs_a_result_and_a_member(client, cast, recs):
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     assert client.get(reverse("bulk:done"))["Location"] == SEARCH
     client.post(BULK, _post_data(cast.org_a, recs.france[:1]))
     assert client.get(reverse("bulk:done")).status_code == 200
@@ -405,7 +399,7 @@ def test_the_result_page_needs_a_result_and_a_member(client, cast, recs):
 
 def test_the_back_link_is_only_ever_a_search(client, cast, recs):
     data = _post_data(cast.org_a, recs.france[:1], search="//evil.example/?q=1")
-    _client(client, cast.member_a).post(BULK, data)
+    logged_in(client, cast.member_a).post(BULK, data)
     html = client.get(reverse("bulk:done")).content.decode()
     assert 'href="//evil' not in html
     assert f'href="{SEARCH}?{urlencode({"//evil.example/?q": "1"})}"' in html

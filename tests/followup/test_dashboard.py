@@ -23,6 +23,7 @@ from tests.factories import (
     ReviewFactory,
     UserFactory,
 )
+from tests.followup.cast import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +38,6 @@ def _state(iso3: str) -> State:
 
 def _review(iso3: str, session: int):
     return ReviewFactory(state=_state(iso3), session=Session.objects.get(number=session))
-
-
-def _login(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -90,14 +85,14 @@ def work(cast):
 
 
 def test_work_sends_a_member_of_one_organisation_to_its_dashboard(client, cast):
-    response = _login(client, cast.member_a).get("/work/")
+    response = logged_in(client, cast.member_a).get("/work/")
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard:dashboard", args=["ligue-a"]) == "/work/ligue-a/"
 
 
 def test_work_lets_a_member_of_several_organisations_choose(client, cast):
     MembershipFactory(user=cast.member_a, organisation=cast.org_b, role=Membership.Role.EDITOR)
-    response = _login(client, cast.member_a).get("/work/")
+    response = logged_in(client, cast.member_a).get("/work/")
     assert response.status_code == 200
     html = " ".join(response.content.decode().split())
     assert 'href="/work/ligue-a/"' in html and 'href="/work/observatoire-b/"' in html
@@ -106,7 +101,7 @@ def test_work_lets_a_member_of_several_organisations_choose(client, cast):
 
 @pytest.mark.parametrize("who", ["moderator", "admin"])
 def test_work_explains_how_to_join_to_someone_without_organisation(client, cast, who):
-    response = _login(client, getattr(cast, who)).get("/work/")
+    response = logged_in(client, getattr(cast, who)).get("/work/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "You do not belong to any organisation yet" in html and "by invitation" in html
@@ -121,8 +116,8 @@ def test_work_sends_anonymous_visitors_to_log_in(client):
 
 def test_work_link_in_the_header_only_for_members(client, cast):
     assert "My work" not in client.get("/").content.decode()
-    assert "My work" not in _login(client, cast.moderator).get("/").content.decode()
-    assert 'href="/work/"' in _login(client, cast.member_b).get("/").content.decode()
+    assert "My work" not in logged_in(client, cast.moderator).get("/").content.decode()
+    assert 'href="/work/"' in logged_in(client, cast.member_b).get("/").content.decode()
 
 
 # --- /work/<organisation>/: who sees it -----------------------------------------------------------------------------
@@ -130,7 +125,7 @@ def test_work_link_in_the_header_only_for_members(client, cast):
 
 @pytest.mark.parametrize("who", [*ALLOWED, *REFUSED, "anonymous"])
 def test_dashboard_is_for_the_organisations_members_and_site_admins(client, work, who):
-    response = _login(client, getattr(work, who)).get("/work/ligue-a/")
+    response = logged_in(client, getattr(work, who)).get("/work/ligue-a/")
     if who == "anonymous":
         assert response.status_code == 302
         assert response["Location"] == f"{resolve_url(settings.LOGIN_URL)}?next=/work/ligue-a/"
@@ -143,11 +138,11 @@ def test_dashboard_is_for_the_organisations_members_and_site_admins(client, work
 
 
 def test_dashboard_of_an_unknown_organisation_is_404(client, cast):
-    assert _login(client, cast.admin).get("/work/nobody/").status_code == 404
+    assert logged_in(client, cast.admin).get("/work/nobody/").status_code == 404
 
 
 def test_member_b_sees_only_its_own_organisations_work(client, work):
-    response = _login(client, work.member_b).get("/work/observatoire-b/")
+    response = logged_in(client, work.member_b).get("/work/observatoire-b/")
     assert response.status_code == 200
     counts = response.context["counts"]
     assert (counts["total"], counts["recommendations"], counts["reviews"]) == (1, 1, 1)
@@ -164,7 +159,7 @@ def _by_status(counts) -> dict[str, list[int]]:
 
 
 def test_counts_are_what_the_member_may_see_drafts_only_their_own(client, work):
-    counts = _login(client, work.member_a).get("/work/ligue-a/").context["counts"]
+    counts = logged_in(client, work.member_a).get("/work/ligue-a/").context["counts"]
 
     # public, organisation-only, member_a's draft, the hidden one; neither editor_a's draft nor the deleted one
     assert (counts["total"], counts["recommendations"], counts["reviews"], counts["hidden"]) == (4, 3, 2, 1)
@@ -179,14 +174,14 @@ def test_counts_are_what_the_member_may_see_drafts_only_their_own(client, work):
 
 
 def test_counts_for_the_editor_hold_the_editors_draft_not_the_members(client, work):
-    counts = _login(client, work.editor_a).get("/work/ligue-a/").context["counts"]
+    counts = logged_in(client, work.editor_a).get("/work/ligue-a/").context["counts"]
     assert counts["total"] == 4
     assert _by_status(counts)["no_information"] == [1, 0]
     assert _by_status(counts)["fully_implemented"] == [0, 0]
 
 
 def test_counts_for_a_site_admin_hold_every_draft(client, work):
-    counts = _login(client, work.admin).get("/work/ligue-a/").context["counts"]
+    counts = logged_in(client, work.admin).get("/work/ligue-a/").context["counts"]
     assert counts["total"] == 5
     assert {v["visibility"]: v["n"] for v in counts["by_visibility"]}["draft"] == 2
 
@@ -197,14 +192,14 @@ def _page(client, path: str) -> str:
 
 
 def test_counts_are_shown_in_the_page(client, work):
-    html = _page(_login(client, work.member_a), "/work/ligue-a/")
+    html = _page(logged_in(client, work.member_a), "/work/ligue-a/")
     assert '<dd class="stat__value" data-count="total">4</dd>' in html
     assert '<dd class="stat__value" data-count="phase-next_review">1</dd>' in html
     assert "1 public assessment hidden by a moderator" in html
 
 
 def test_an_organisation_without_assessments_says_so(client, cast):
-    html = _page(_login(client, cast.member_b), "/work/observatoire-b/")
+    html = _page(logged_in(client, cast.member_b), "/work/observatoire-b/")
     assert "Observatoire B has no assessment yet" in html
     assert "No review yet" in html and "You have no draft for Observatoire B" in html and "No change yet" in html
 
@@ -213,17 +208,17 @@ def test_an_organisation_without_assessments_says_so(client, cast):
 
 
 def test_drafts_are_the_users_own(client, work):
-    response = _login(client, work.member_a).get("/work/ligue-a/")
+    response = logged_in(client, work.member_a).get("/work/ligue-a/")
     assert [d.pk for d in response.context["drafts"]] == [work.made["draft_member"].pk]
     assert response.context["drafts_total"] == 1
     html = response.content.decode()
     assert f'data-assessment="{work.made["draft_member"].pk}"' in html
     assert f'href="/recommendations/{work.recs[1].pk}/"' in html
 
-    response = _login(client, work.editor_a).get("/work/ligue-a/")
+    response = logged_in(client, work.editor_a).get("/work/ligue-a/")
     assert [d.pk for d in response.context["drafts"]] == [work.made["draft_editor"].pk]
 
-    response = _login(client, work.admin).get("/work/ligue-a/")
+    response = logged_in(client, work.admin).get("/work/ligue-a/")
     assert response.context["drafts"] == [] and response.context["drafts_total"] == 0
 
 
@@ -232,7 +227,7 @@ def test_drafts_beyond_the_limit_are_counted(client, work):
     for n in range(selectors.DASHBOARD_DRAFTS + 2):
         AssessmentFactory(recommendation=RecommendationFactory(review=review, text=f"Many {n}"),
                           organisation=work.org_a, author=work.member_a, visibility=V.DRAFT)  # fmt: skip
-    response = _login(client, work.member_a).get("/work/ligue-a/")
+    response = logged_in(client, work.member_a).get("/work/ligue-a/")
     assert len(response.context["drafts"]) == selectors.DASHBOARD_DRAFTS
     assert response.context["drafts_total"] == selectors.DASHBOARD_DRAFTS + 3
     assert f"The {selectors.DASHBOARD_DRAFTS} last edited of your 53 drafts are shown." in response.content.decode()
@@ -258,7 +253,7 @@ def test_latest_changes_say_who_when_and_what(client, cast):
     hidden = Assessment.objects.get(pk=edited.pk)
     assessment_delete(user=cast.editor_a, assessment_id=hidden.pk, version=hidden.version)
 
-    response = _login(client, cast.member_a).get("/work/ligue-a/")
+    response = logged_in(client, cast.member_a).get("/work/ligue-a/")
 
     changes = response.context["changes"]
     assert [c.what for c in changes] == ["Deleted", "Hidden by a moderator", "Edited", "Recorded"]
@@ -277,12 +272,12 @@ def test_latest_changes_say_who_when_and_what(client, cast):
 
 
 def test_latest_changes_leave_out_colleagues_drafts_and_other_organisations(client, work):
-    changes = _login(client, work.member_a).get("/work/ligue-a/").context["changes"]
+    changes = logged_in(client, work.member_a).get("/work/ligue-a/").context["changes"]
     shown = {c.assessment_id for c in changes}
     made = work.made
     assert shown == {made[name].pk for name in ("public", "organisation", "draft_member", "deleted", "hidden")}
 
-    admin_changes = _login(client, work.admin).get("/work/ligue-a/").context["changes"]
+    admin_changes = logged_in(client, work.admin).get("/work/ligue-a/").context["changes"]
     assert made["draft_editor"].pk in {c.assessment_id for c in admin_changes}
     assert made["org_b"].pk not in {c.assessment_id for c in admin_changes}
 
@@ -293,7 +288,7 @@ def test_latest_changes_are_the_last_twenty(client, cast):
         AssessmentFactory(recommendation=RecommendationFactory(review=review, text=f"R {n}"), organisation=cast.org_a)
         for n in range(selectors.DASHBOARD_CHANGES + 5)
     ]
-    changes = _login(client, cast.member_a).get("/work/ligue-a/").context["changes"]
+    changes = logged_in(client, cast.member_a).get("/work/ligue-a/").context["changes"]
     assert [c.assessment_id for c in changes] == [a.pk for a in reversed(made)][: selectors.DASHBOARD_CHANGES]
     assert all(c.what == "Recorded" for c in changes)
 
@@ -302,7 +297,7 @@ def test_latest_changes_are_the_last_twenty(client, cast):
 
 
 def test_reviews_to_work_on_are_the_assessed_ones_and_the_countrys_last_two_cycles(client, work):
-    response = _login(client, work.member_a).get("/work/ligue-a/")
+    response = logged_in(client, work.member_a).get("/work/ligue-a/")
 
     reviews = response.context["reviews"]
     kenya = work.kenya
@@ -322,14 +317,14 @@ def test_reviews_to_work_on_are_the_assessed_ones_and_the_countrys_last_two_cycl
 def test_reviews_of_the_country_come_first(client, work):
     later = _review("ITA", 40)
     AssessmentFactory(recommendation=RecommendationFactory(review=later), organisation=work.org_a)
-    reviews = _login(client, work.member_a).get("/work/ligue-a/").context["reviews"]
+    reviews = logged_in(client, work.member_a).get("/work/ligue-a/").context["reviews"]
     assert [r.pk for r in reviews] == [work.kenya[35].pk, work.kenya[21].pk, later.pk, work.france.pk]
 
 
 def test_reviews_of_an_organisation_without_country_are_only_the_assessed_ones(client, work):
     work.org_a.country = None
     work.org_a.save()
-    reviews = _login(client, work.member_a).get("/work/ligue-a/").context["reviews"]
+    reviews = logged_in(client, work.member_a).get("/work/ligue-a/").context["reviews"]
     assert [r.pk for r in reviews] == [work.kenya[21].pk, work.france.pk]
 
 
@@ -337,8 +332,8 @@ def test_reviews_assessed_by_a_colleagues_draft_only_are_not_shown_to_the_member
     review = _review("BRA", 13)
     AssessmentFactory(recommendation=RecommendationFactory(review=review), organisation=cast.org_a,
                       author=cast.editor_a, visibility=V.DRAFT)  # fmt: skip
-    assert _login(client, cast.member_a).get("/work/ligue-a/").context["reviews"] == []
-    assert [r.pk for r in _login(client, cast.editor_a).get("/work/ligue-a/").context["reviews"]] == [review.pk]
+    assert logged_in(client, cast.member_a).get("/work/ligue-a/").context["reviews"] == []
+    assert [r.pk for r in logged_in(client, cast.editor_a).get("/work/ligue-a/").context["reviews"]] == [review.pk]
 
 
 # --- escaping, queries ----------------------------------------------------------------------------------------------
@@ -349,7 +344,7 @@ def test_user_text_is_escaped(client, cast):
     cast.org_a.save()
     recommendation = RecommendationFactory(text="<script>alert(1)</script> Ratify")
     AssessmentFactory(recommendation=recommendation, organisation=cast.org_a, author=cast.member_a, visibility=V.DRAFT)
-    html = _login(client, cast.member_a).get("/work/ligue-a/").content.decode()
+    html = logged_in(client, cast.member_a).get("/work/ligue-a/").content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; Ratify" in html
     assert "<b>Ligue</b>" not in html and "&lt;b&gt;Ligue&lt;/b&gt;" in html
 
@@ -364,7 +359,7 @@ def test_dashboard_queries_are_bounded_and_do_not_grow_with_the_data(client, wor
     public = work.made["public"]
     assessment_record(user=work.editor_a, organisation=work.org_a, recommendation=public.recommendation,
                       given=_given(visibility=V.PUBLIC), version=public.version)  # fmt: skip
-    _login(client, work.member_a)
+    logged_in(client, work.member_a)
     with django_assert_max_num_queries(10):
         client.get("/work/ligue-a/")
     before = _queries(client, "/work/ligue-a/")
@@ -388,7 +383,7 @@ def test_dashboard_queries_are_bounded_and_do_not_grow_with_the_data(client, wor
 def test_work_chooser_queries_are_bounded(client, cast, django_assert_max_num_queries):
     for n in range(5):
         MembershipFactory(user=cast.member_a, organisation=OrganisationFactory(name=f"Other {n}", slug=f"other-{n}"))
-    _login(client, cast.member_a)
+    logged_in(client, cast.member_a)
     with django_assert_max_num_queries(5):
         response = client.get("/work/")
     assert len(response.context["memberships"]) == 6
@@ -397,4 +392,4 @@ def test_work_chooser_queries_are_bounded(client, cast, django_assert_max_num_qu
 def test_a_user_who_left_keeps_no_access(client, work):
     Membership.objects.filter(user=work.member_a).delete()
     user = UserFactory(username="member_a")  # the same user, read again: no cached roles
-    assert _login(client, user).get("/work/ligue-a/").status_code == 403
+    assert logged_in(client, user).get("/work/ligue-a/").status_code == 403

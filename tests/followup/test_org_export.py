@@ -20,6 +20,7 @@ from followup.models import Assessment, Organisation
 from recommendations.models import Recommendation
 from reviews.models import Session, State
 from tests.factories import AssessmentFactory, RecommendationFactory, ReviewFactory
+from tests.followup.cast import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +32,6 @@ FORMULA = '=HYPERLINK("https://evil.example/","click")'
 
 def _state(iso3: str) -> State:
     return State.objects.get(iso3=iso3)
-
-
-def _login(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -125,7 +120,7 @@ def _by_recommendation_and_phase(rows: list[list]) -> dict[tuple[int, str], dict
 @pytest.mark.parametrize("who", [*ALLOWED, *REFUSED, "anonymous"])
 def test_export_is_for_the_organisations_members_and_site_admins(client, data, who, extension):
     path = f"/work/ligue-a/export.{extension}"
-    response = _login(client, getattr(data, who)).get(path)
+    response = logged_in(client, getattr(data, who)).get(path)
     if who == "anonymous":
         assert response.status_code == 302
         assert response["Location"] == f"{resolve_url(settings.LOGIN_URL)}?next={path}"
@@ -137,7 +132,7 @@ def test_export_is_for_the_organisations_members_and_site_admins(client, data, w
 
 
 def test_export_of_an_unknown_organisation_is_404(client, cast):
-    assert _login(client, cast.admin).get("/work/nobody/export.csv").status_code == 404
+    assert logged_in(client, cast.admin).get("/work/nobody/export.csv").status_code == 404
 
 
 def _keys(rows: list[list]) -> list[tuple[int, str]]:
@@ -153,7 +148,7 @@ def _keys(rows: list[list]) -> list[tuple[int, str]]:
     ],
 )
 def test_export_holds_what_the_user_may_see_not_deleted_not_other_organisations(client, data, who, expected):
-    rows = _csv_rows(_login(client, getattr(data, who)))
+    rows = _csv_rows(logged_in(client, getattr(data, who)))
     made = [data.made[name] for name in expected]
     assert _keys(rows) == sorted((a.recommendation_id, exports.PHASE_WORDS[a.phase]) for a in made)
     assert {row[FIELDS.index("organisation")] for row in rows[1:]} == {"Ligue des droits A"}
@@ -163,7 +158,7 @@ def test_export_holds_what_the_user_may_see_not_deleted_not_other_organisations(
 
 
 def test_member_b_exports_only_its_organisations(client, data):
-    rows = _csv_rows(_login(client, data.member_b), slug="observatoire-b")
+    rows = _csv_rows(logged_in(client, data.member_b), slug="observatoire-b")
     assert [row[FIELDS.index("comment")] for row in rows[1:]] == ["Observatoire B's words"]
 
 
@@ -171,7 +166,7 @@ def test_member_b_exports_only_its_organisations(client, data):
 
 
 def test_csv_has_the_import_columns_and_values(client, data):
-    rows = _csv_rows(_login(client, data.member_a))
+    rows = _csv_rows(logged_in(client, data.member_a))
     assert rows[0] == list(FIELDS) == [
         "recommendation_id", "state_under_review", "session", "recommending_states", "text", "organisation",
         "organisation_kind", "status", "phase", "date", "comment", "evidence_url", "visibility",
@@ -205,7 +200,7 @@ def test_csv_has_the_import_columns_and_values(client, data):
 
 
 def test_formula_looking_cells_are_neutralised_in_csv_and_xlsx(client, data):
-    _login(client, data.member_a)
+    logged_in(client, data.member_a)
     recs = data.recs
     csv_rows = _by_recommendation_and_phase(_csv_rows(client))
     xlsx_rows = _by_recommendation_and_phase([[str(v) if v is not None else "" for v in row]
@@ -218,7 +213,7 @@ def test_formula_looking_cells_are_neutralised_in_csv_and_xlsx(client, data):
 
 
 def test_xlsx_holds_the_same_rows_with_dates_and_numbers_as_cells(client, data):
-    _login(client, data.member_a)
+    logged_in(client, data.member_a)
     csv_rows = _csv_rows(client)
     xlsx_rows = _xlsx_rows(client)
     assert xlsx_rows[0] == list(FIELDS)
@@ -233,7 +228,7 @@ def test_xlsx_holds_the_same_rows_with_dates_and_numbers_as_cells(client, data):
 def test_control_characters_a_workbook_cannot_hold_become_line_breaks_or_go(client, data):
     public = data.made["public"]
     Assessment.objects.filter(pk=public.pk).update(comment="Word's line\x0bbreak, page\x0cbreak, bell\x07.")
-    _login(client, data.member_a)
+    logged_in(client, data.member_a)
     xlsx = _by_recommendation_and_phase(_xlsx_rows(client))
     assert xlsx[(public.recommendation_id, "mid-term")]["comment"] == "Word's line\nbreak, page\nbreak, bell."
     csv_rows = _by_recommendation_and_phase(_csv_rows(client))
@@ -242,7 +237,7 @@ def test_control_characters_a_workbook_cannot_hold_become_line_breaks_or_go(clie
 
 
 def test_export_of_an_organisation_without_assessments_is_the_header(client, cast):
-    _login(client, cast.member_b)
+    logged_in(client, cast.member_b)
     assert _csv_rows(client, "observatoire-b") == [list(FIELDS)]
     assert _xlsx_rows(client, "observatoire-b") == [list(FIELDS)]
 
@@ -253,7 +248,7 @@ def test_export_of_an_organisation_without_assessments_is_the_header(client, cas
 @pytest.mark.parametrize("extension", ["csv", "xlsx"])
 @pytest.mark.parametrize("who", ["member_a", "admin"])
 def test_the_export_imports_back_unchanged(client, data, who, extension):
-    _login(client, getattr(data, who))
+    logged_in(client, getattr(data, who))
     body = _csv_response(client) if extension == "csv" else _xlsx_response(client)
     exported = len(_csv_rows(client)) - 1
 
@@ -268,7 +263,7 @@ def test_the_export_imports_back_unchanged(client, data, who, extension):
 
 
 def test_an_edited_export_imports_as_updates(client, data):
-    rows = _csv_rows(_login(client, data.member_a))
+    rows = _csv_rows(logged_in(client, data.member_a))
     rows[1][FIELDS.index("status")] = "not implemented"
     out = io.StringIO()
     csv.writer(out).writerows(rows)
@@ -294,7 +289,7 @@ def _queries(client, path: str) -> int:
 @pytest.mark.parametrize("extension", ["csv", "xlsx"])
 def test_export_queries_are_bounded_and_do_not_grow_with_the_rows(client, data, extension,
                                                                   django_assert_max_num_queries):  # fmt: skip
-    _login(client, data.member_a)
+    logged_in(client, data.member_a)
     path = f"/work/ligue-a/export.{extension}"
     with django_assert_max_num_queries(8):
         b"".join(client.get(path).streaming_content)
@@ -311,7 +306,7 @@ def test_export_queries_are_bounded_and_do_not_grow_with_the_rows(client, data, 
 
 def test_csv_is_streamed_in_batches(client, data, monkeypatch):
     monkeypatch.setattr(exports, "BATCH", 2)
-    rows = _csv_rows(_login(client, data.member_a))
+    rows = _csv_rows(logged_in(client, data.member_a))
     assert len(rows) == 7  # every row, batch after batch, each batch's recommending states read once
     assert _by_recommendation_and_phase(rows)[(data.recs[0].pk, "mid-term")]["recommending_states"] == "BRA; CHL"
 

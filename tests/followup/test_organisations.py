@@ -24,6 +24,7 @@ from followup.services.organisations import (
 )
 from reviews.models import State
 from tests.factories import AssessmentFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.followup.cast import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +40,6 @@ def _client(client, cast, who):
     if user is not None:
         client.force_login(user)
     return client
-
-
-def _text(response) -> str:
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return " ".join(html.unescape(body).split())
 
 
 def _main(response) -> str:
@@ -113,7 +109,7 @@ def test_organisation_page_shows_facts_and_latest_public_assessments(client, cas
     )
     with django_assert_max_num_queries(4):
         response = client.get(reverse("organisations:detail", args=["ligue-a"]))
-    text = _text(response)
+    text = page_text(response)
     assert "Country France" in text and "https://ligue.example.org" in text
     assert "Members 3" in text and "Public assessments 12" in text
     assert text.count("Partially implemented") == 10  # the ten latest only
@@ -126,10 +122,10 @@ def test_organisation_page_shows_facts_and_latest_public_assessments(client, cas
 def test_organisation_page_offers_management_to_its_admins_only(client, cast):
     for who, sees in (("admin_a", True), ("member_a", False), ("admin", True), ("member_b", False)):
         client.force_login(getattr(cast, who))
-        text = _text(client.get(reverse("organisations:detail", args=["ligue-a"])))
+        text = page_text(client.get(reverse("organisations:detail", args=["ligue-a"])))
         assert ("Manage the members" in text) is sees, who
     client.force_login(cast.member_a)
-    assert "You are member here" in _text(client.get(reverse("organisations:detail", args=["ligue-a"])))
+    assert "You are member here" in page_text(client.get(reverse("organisations:detail", args=["ligue-a"])))
 
 
 def test_unknown_organisation_is_a_404(client):
@@ -144,7 +140,7 @@ def test_members_page_is_for_the_organisations_admins_and_site_admins(client, ca
     response = _client(client, cast, who).get(reverse("organisations:members", args=["ligue-a"]))
     if who in MANAGERS_OF_A:
         assert response.status_code == 200
-        text = _text(response)
+        text = page_text(response)
         assert "member_a" in text and "editor_a" in text and "3 members" in text
         assert "The only admin" in text  # admin_a's role cannot be changed: no form for it
     else:
@@ -159,7 +155,7 @@ def test_members_page_queries_are_bounded(client, cast, django_assert_max_num_qu
     client.force_login(cast.admin_a)
     with django_assert_max_num_queries(8):
         response = client.get(reverse("organisations:members", args=["ligue-a"]))
-    assert "18 members" in _text(response) and _text(response).count("Revoke the invitation") == 5
+    assert "18 members" in page_text(response) and page_text(response).count("Revoke the invitation") == 5
 
 
 @pytest.mark.parametrize("who", CAST)
@@ -188,13 +184,13 @@ def test_invite_with_bad_input_names_the_field_and_value(client, cast, mailoutbo
     url = reverse("organisations:invite", args=["ligue-a"])
     response = client.post(url, {"email": "not-an-address", "role": "owner"})
     assert response.status_code == 200
-    text = _text(response)
+    text = page_text(response)
     assert "The invitation is not sent" in text
     assert "Email address: “not-an-address” is not an email address." in text
     assert "Select a valid choice. owner is not one of the available choices." in text
     assert 'aria-describedby="id_email_helptext id_email_error"' in response.content.decode()
     response = client.post(url, {"email": "Member_A@Example.org", "role": "member"})
-    assert "Member_A@example.org is already a member of Ligue des droits A" in _text(response)
+    assert "Member_A@example.org is already a member of Ligue des droits A" in page_text(response)
     assert not Invitation.objects.exists() and mailoutbox == []
 
 
@@ -217,7 +213,7 @@ def test_role_change_refuses_an_unknown_role_and_another_organisations_membershi
     membership = Membership.objects.get(user=cast.member_a)
     response = client.post(reverse("organisations:role_change", args=["ligue-a", membership.pk]), {"role": "boss"},
                            follow=True)  # fmt: skip
-    assert "“boss” is not a role." in _text(response)
+    assert "“boss” is not a role." in page_text(response)
     membership.refresh_from_db()
     assert membership.role == Role.MEMBER
     other = Membership.objects.get(user=cast.member_b)
@@ -246,7 +242,7 @@ def test_a_member_leaves_from_the_profile(client, cast):
     membership = Membership.objects.get(user=cast.member_a)
     response = client.post(reverse("organisations:remove", args=["ligue-a", membership.pk]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("accounts:profile")
-    assert "You are no longer a member of Ligue des droits A." in _text(response)
+    assert "You are no longer a member of Ligue des droits A." in page_text(response)
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
 
@@ -287,10 +283,10 @@ def test_the_last_admin_can_be_neither_demoted_nor_removed_nor_leave(client, cas
             membership_remove(user=actor, membership_id=own.pk)
     client.force_login(cast.admin_a)
     response = client.post(reverse("organisations:remove", args=["ligue-a", own.pk]), follow=True)
-    assert "You are the last admin of Ligue des droits A and cannot leave it" in _text(response)
+    assert "You are the last admin of Ligue des droits A and cannot leave it" in page_text(response)
     response = client.post(reverse("organisations:role_change", args=["ligue-a", own.pk]), {"role": "member"},
                            follow=True)  # fmt: skip
-    assert "cannot be demoted" in _text(response)
+    assert "cannot be demoted" in page_text(response)
     own.refresh_from_db()
     assert own.role == Role.ADMIN
 
@@ -399,17 +395,17 @@ def test_a_logged_in_user_accepts_on_the_link_page(client, cast, django_assert_m
     url = reverse("organisations:invitation", args=[token])
     with django_assert_max_num_queries(6):
         response = client.get(url)
-    text = _text(response)
+    text = page_text(response)
     assert "Join Ligue des droits A as organisation editor" in text and "someone@example.org" in text
     response = client.post(url, follow=True)
     assert response.redirect_chain[-1][0] == reverse("organisations:detail", args=["ligue-a"])
-    assert "You joined Ligue des droits A as organisation editor." in _text(response)
+    assert "You joined Ligue des droits A as organisation editor." in page_text(response)
     assert Membership.objects.get(user=cast.member_b, organisation=cast.org_a).role == Role.EDITOR
     invitation = Invitation.objects.get()
     assert invitation.accepted_by == cast.member_b and invitation.accepted_at is not None
     # used: a second visit, or a second accept, is told so, and changes nothing
     response = client.post(url)
-    assert response.status_code == 410 and "This invitation was already used" in _text(response)
+    assert response.status_code == 410 and "This invitation was already used" in page_text(response)
     assert Membership.objects.filter(user=cast.member_b).count() == 2
 
 
@@ -427,7 +423,7 @@ def test_an_anonymous_visitor_creates_an_account_and_joins(client, cast, django_
     url = reverse("organisations:invitation", args=[token])
     with django_assert_max_num_queries(4):
         response = client.get(url)
-    text = _text(response)
+    text = page_text(response)
     assert "Log in to accept" in text and "Create your account" in text
     assert f"{reverse('accounts:login')}?next={url}" in response.content.decode()
     data = {"username": "amina", "full_name": "Amina  Diallo", "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
@@ -445,13 +441,13 @@ def test_account_creation_errors_are_tied_to_their_fields(client, cast):
     url = reverse("organisations:invitation", args=[token])
     data = {"username": "bad name!", "full_name": "Amina", "password": NEW_PASSWORD, "password_again": "other"}
     response = client.post(url, data)
-    text = _text(response)
+    text = page_text(response)
     assert response.status_code == 200 and "The account is not created" in text
     assert "The two passwords differ: type the same password twice." in text
     data["password_again"] = data["password"] = "amina@example.org"
     response = client.post(url, data)
     content = response.content.decode()
-    assert "“bad name!” is not a valid username: use letters, digits and @ . + - _ only." in _text(response)
+    assert "“bad name!” is not a valid username: use letters, digits and @ . + - _ only." in page_text(response)
     assert 'aria-describedby="id_username_helptext id_username_error"' in content
     assert not User.objects.filter(email="amina@example.org").exists() and "_auth_user_id" not in client.session
 
@@ -461,7 +457,7 @@ def test_expired_invitation_gets_a_clear_page_and_joins_nobody(client, cast):
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     url = reverse("organisations:invitation", args=[token])
     response = client.get(url)
-    assert response.status_code == 410 and "This invitation has expired" in _text(response)
+    assert response.status_code == 410 and "This invitation has expired" in page_text(response)
     client.force_login(cast.member_b)
     assert client.post(url).status_code == 410
     assert not Membership.objects.filter(user=cast.member_b, organisation=cast.org_a).exists()

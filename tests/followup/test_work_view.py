@@ -13,10 +13,9 @@ from followup.services.assessments import assessment_input, assessment_record
 from recommendations.models import Issue
 from reviews.models import Session, State
 from tests.factories import AssessmentFactory, RecommendationFactory, ReviewFactory
+from tests.followup.cast import DAY, logged_in
 
 pytestmark = pytest.mark.django_db
-
-DAY = datetime.date(2015, 6, 1)  # after FRA's review at session 15 (2013), before its next (5 years later)
 
 
 @pytest.fixture
@@ -39,12 +38,6 @@ def recs(review):
 def _url(organisation, review, save=False):
     name = "bulk:work_review_save" if save else "bulk:work_review"
     return reverse(name, args=[getattr(organisation, "slug", organisation), review.pk])
-
-
-def _client(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def _row(recommendation, version="", **values):
@@ -80,7 +73,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
      ("member_b", 403), ("moderator", 403)],
 )  # fmt: skip
 def test_the_work_view_is_for_the_organisations_members_and_site_admins(client, cast, review, recs, who, expected):
-    response = _client(client, getattr(cast, who)).get(_url(cast.org_a, review))
+    response = logged_in(client, getattr(cast, who)).get(_url(cast.org_a, review))
     if expected == "login":
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
     else:
@@ -94,7 +87,7 @@ def test_the_work_view_is_for_the_organisations_members_and_site_admins(client, 
 )  # fmt: skip
 def test_saving_a_row_by_the_whole_cast(client, cast, review, recs, who, expected):
     existing = _record(cast.editor_a, cast.org_a, recs[1])
-    _client(client, getattr(cast, who))
+    logged_in(client, getattr(cast, who))
     created = client.post(_url(cast.org_a, review, save=True), _row(recs[0]))
     updated = client.post(_url(cast.org_a, review, save=True), _row(recs[1], version=1, status="fully_implemented"))
     existing.refresh_from_db()
@@ -117,14 +110,14 @@ def test_saving_a_row_by_the_whole_cast(client, cast, review, recs, who, expecte
 
 def test_the_organisation_of_the_address_is_the_one_written_for(client, cast, review, recs):
     """member_b cannot write org_a's assessments by naming org_a in the address, nor org_b's by a member of A."""
-    response = _client(client, cast.member_a).post(_url(cast.org_b, review, save=True), _row(recs[0]))
+    response = logged_in(client, cast.member_a).post(_url(cast.org_b, review, save=True), _row(recs[0]))
     assert response.status_code == 403
     assert not Assessment.objects.exists()
 
 
 def test_unknown_organisation_review_or_a_recommendation_of_another_review_are_not_found(client, cast, review, recs):
     other = RecommendationFactory(review=ReviewFactory(state=State.objects.get(iso3="DEU")))
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     assert client.get(_url("no-such-organisation", review)).status_code == 404
     assert client.get(reverse("bulk:work_review", args=["ligue-a", 99999999])).status_code == 404
     assert client.post(_url(cast.org_a, review, save=True), _row(other)).status_code == 404
@@ -139,7 +132,7 @@ def test_unknown_organisation_review_or_a_recommendation_of_another_review_are_n
 def test_each_row_shows_the_recommendation_and_the_organisations_current_assessment(client, cast, review, recs):
     _record(cast.editor_a, cast.org_a, recs[0], comment="No <script>law</script> yet.", visibility="public")
     AssessmentFactory(recommendation=recs[1], organisation=cast.org_b, comment="B's words")  # another organisation's
-    html = _client(client, cast.member_a).get(_url(cast.org_a, review)).content.decode()
+    html = logged_in(client, cast.member_a).get(_url(cast.org_a, review)).content.decode()
     assert "3 recommendations,\n    1 assessed by Ligue des droits A" in html
     first = html.split(f'id="row-{recs[0].pk}"')[1].split("</li>")[0]
     assert "Recommendation 120.1" in first and "Ratify OPCAT" in first
@@ -162,7 +155,7 @@ def test_each_row_shows_the_recommendation_and_the_organisations_current_assessm
 
 def test_a_colleagues_draft_is_locked_and_its_words_are_not_shown(client, cast, review, recs):
     _record(cast.editor_a, cast.org_a, recs[0], comment="Secret draft", visibility="draft")
-    html = _client(client, cast.member_a).get(_url(cast.org_a, review)).content.decode()
+    html = logged_in(client, cast.member_a).get(_url(cast.org_a, review)).content.decode()
     row = html.split(f'id="row-{recs[0].pk}"')[1].split("</li>")[0]
     assert "Draft by editor_a: only they can edit it" in row
     assert "Secret draft" not in html and "<form" not in row
@@ -173,7 +166,7 @@ def test_a_colleagues_draft_is_locked_and_its_words_are_not_shown(client, cast, 
 
 def test_filters_by_issue_and_not_yet_assessed(client, cast, review, recs):
     _record(cast.editor_a, cast.org_a, recs[2])
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     url = _url(cast.org_a, review)
 
     def shown(**params):
@@ -191,7 +184,7 @@ def test_filters_by_issue_and_not_yet_assessed(client, cast, review, recs):
 def test_the_date_of_the_saves_defaults_to_the_last_day_of_a_closed_window_and_can_be_chosen(
     client, cast, review, recs
 ):
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     html = client.get(_url(cast.org_a, review)).content.decode()
     # FRA's session 15 review with no next review recorded: the window closes five years after it.
     closes = re.search(r"to the next one\s+\((\d+ \w+ \d{4})\)", html).group(1)
@@ -211,7 +204,7 @@ def test_the_date_of_the_saves_defaults_to_the_last_day_of_a_closed_window_and_c
 
 
 def test_without_javascript_a_save_comes_back_to_the_row_with_the_filters(client, cast, review, recs):
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     data = _row(recs[1], back="issue=womens-rights&todo=on&evil=//x.example")
     response = client.post(_url(cast.org_a, review, save=True), data)
     assert response.status_code == 302
@@ -221,7 +214,7 @@ def test_without_javascript_a_save_comes_back_to_the_row_with_the_filters(client
 
 
 def test_with_htmx_a_save_answers_with_the_row_alone(client, cast, review, recs):
-    response = _client(client, cast.member_a).post(_url(cast.org_a, review, save=True), _row(recs[0]), **HTMX)
+    response = logged_in(client, cast.member_a).post(_url(cast.org_a, review, save=True), _row(recs[0]), **HTMX)
     html = response.content.decode().strip()
     assert response.status_code == 200
     assert html.startswith(f'<li class="work-row" id="row-{recs[0].pk}">') and html.endswith("</li>")
@@ -235,7 +228,7 @@ def test_with_htmx_a_save_answers_with_the_row_alone(client, cast, review, recs)
 
 def test_saving_twice_with_the_new_version_updates_and_keeps_the_evidence(client, cast, review, recs):
     _record(cast.editor_a, cast.org_a, recs[0], evidence_urls="https://example.org/report")
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     save = _url(cast.org_a, review, save=True)
     assert client.post(save, _row(recs[0], version=1, comment="First"), **HTMX).status_code == 200
     assert client.post(save, _row(recs[0], version=2, comment="Second"), **HTMX).status_code == 200
@@ -249,7 +242,7 @@ def test_saving_twice_with_the_new_version_updates_and_keeps_the_evidence(client
 def test_a_conflict_shows_the_other_version_keeps_the_input_and_saving_again_replaces(client, cast, review, recs):
     _record(cast.editor_a, cast.org_a, recs[0], comment="Seen by both")
     _record(cast.editor_a, cast.org_a, recs[0], version=1, status="fully_implemented", comment="Editor's <i>news</i>")
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     save = _url(cast.org_a, review, save=True)
     response = client.post(save, _row(recs[0], version=1, comment="My words"), **HTMX)
     html = response.content.decode()
@@ -270,7 +263,7 @@ def test_a_conflict_shows_the_other_version_keeps_the_input_and_saving_again_rep
 
 def test_a_conflict_without_javascript_shows_the_page_with_the_row_in_conflict(client, cast, review, recs):
     _record(cast.editor_a, cast.org_a, recs[0])
-    response = _client(client, cast.member_a).post(_url(cast.org_a, review, save=True), _row(recs[0], version=""))
+    response = logged_in(client, cast.member_a).post(_url(cast.org_a, review, save=True), _row(recs[0], version=""))
     html = response.content.decode()
     assert response.status_code == 409
     assert "<h1>" in html and "work-row--conflict" in html and "A bill is before parliament.</textarea>" in html
@@ -279,7 +272,7 @@ def test_a_conflict_without_javascript_shows_the_page_with_the_row_in_conflict(c
 
 def test_a_conflict_with_a_colleagues_new_draft_does_not_show_its_words(client, cast, review, recs):
     _record(cast.editor_a, cast.org_a, recs[0], comment="Draft words", visibility="draft")
-    response = _client(client, cast.member_a).post(_url(cast.org_a, review, save=True), _row(recs[0]), **HTMX)
+    response = logged_in(client, cast.member_a).post(_url(cast.org_a, review, save=True), _row(recs[0]), **HTMX)
     html = response.content.decode()
     assert response.status_code == 409
     assert "Draft words" not in html
@@ -297,7 +290,9 @@ def test_a_conflict_with_a_colleagues_new_draft_does_not_show_its_words(client, 
     ],
 )
 def test_bad_input_in_a_row_is_refused_with_its_message_in_the_row(client, cast, review, recs, change, message):
-    response = _client(client, cast.member_a).post(_url(cast.org_a, review, save=True), _row(recs[0], **change), **HTMX)
+    response = logged_in(client, cast.member_a).post(
+        _url(cast.org_a, review, save=True), _row(recs[0], **change), **HTMX
+    )
     html = response.content.decode()
     assert response.status_code == 422
     assert message in html and "work-row--error" in html
@@ -305,7 +300,7 @@ def test_bad_input_in_a_row_is_refused_with_its_message_in_the_row(client, cast,
 
 
 def test_a_status_error_is_tied_to_its_select(client, cast, review, recs):
-    response = _client(client, cast.member_a).post(
+    response = logged_in(client, cast.member_a).post(
         _url(cast.org_a, review, save=True), _row(recs[0], status=""), **HTMX
     )
     html = response.content.decode()
@@ -318,7 +313,7 @@ def test_a_deleted_assessment_is_shown_as_not_assessed_and_saving_restores_it(cl
     assessment = _record(cast.editor_a, cast.org_a, recs[0])
     assessment.deleted_at = timezone.now()
     assessment.save()
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     html = client.get(_url(cast.org_a, review)).content.decode()
     row = html.split(f'id="row-{recs[0].pk}"')[1].split("</li>")[0]
     assert "Not assessed" in row
@@ -338,7 +333,7 @@ def test_the_work_view_query_count_does_not_grow_with_the_rows(
     for recommendation in recommendations[::2]:
         AssessmentFactory(recommendation=recommendation, organisation=cast.org_a, author=cast.editor_a,
                           last_editor=cast.member_a, visibility="organisation")  # fmt: skip
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     # Session, user, organisation, roles, review, its dates (2), issues, rows, their states and issues, assessments.
     with django_assert_max_num_queries(12):
         response = client.get(_url(cast.org_a, review), {"issue": "torture-and-other-cid-treatment", "todo": "on"})
@@ -349,7 +344,7 @@ def test_the_work_view_query_count_does_not_grow_with_the_rows(
 
 
 def test_a_row_save_has_a_fixed_number_of_queries(client, cast, review, recs, django_assert_max_num_queries):
-    _client(client, cast.member_a)
+    logged_in(client, cast.member_a)
     # The page's checks (5), the current links, the dates (2), the write (6), the row again (4).
     with django_assert_max_num_queries(22):
         assert client.post(_url(cast.org_a, review, save=True), _row(recs[0]), **HTMX).status_code == 200
@@ -358,6 +353,6 @@ def test_a_row_save_has_a_fixed_number_of_queries(client, cast, review, recs, dj
 def test_another_review_of_another_session_is_its_own_page(client, cast, recs):
     germany = ReviewFactory(state=State.objects.get(iso3="DEU"), session=Session.objects.get(number=16))
     RecommendationFactory(review=germany, text="Protect journalists")
-    html = _client(client, cast.member_a).get(_url(cast.org_a, germany)).content.decode()
+    html = logged_in(client, cast.member_a).get(_url(cast.org_a, germany)).content.decode()
     assert "Protect journalists" in html and "Ratify OPCAT" not in html
     assert "Germany, session 16" in html
