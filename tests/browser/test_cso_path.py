@@ -64,6 +64,7 @@ def test_a_cso_member_assesses_a_cluster_refines_one_and_the_public_sees_it(
     page.get_by_role("button", name="Assess all 4 matching").click()
     page.get_by_role("heading", name="One assessment for all 4").wait_for()
     assert_accessible(page)
+    desktop.screenshot("cso-bulk")
     page.get_by_label("Partially implemented").check()
     page.get_by_label("Comment").fill("A national action plan on gender was adopted in 2023; no budget yet.")
     page.get_by_label("Public").check()
@@ -81,6 +82,7 @@ def test_a_cso_member_assesses_a_cluster_refines_one_and_the_public_sees_it(
     form.get_by_role("button", name="Save").click()
     page.get_by_role("status").or_(page.locator(".messages")).first.wait_for()
     assert_accessible(page)
+    desktop.screenshot("cso-refined")
     desktop.assert_clean()
 
     # The public page, seen by someone not logged in.
@@ -131,6 +133,7 @@ def test_a_conflicting_edit_from_a_second_browser_is_refused_and_shows_the_other
         amina_form.get_by_role("button", name="Save").click()
         conflict = amina_tab.page.locator(".assess__theirs")
         conflict.wait_for()
+        amina_tab.screenshot("cso-conflict")
         assert "A bill is before Parliament (Ben)." in conflict.inner_text()
         assert "Ben Mwangi" in conflict.inner_text()
         assert amina_tab.page.locator("form.assess__form").get_by_label("Comment").input_value() == (
