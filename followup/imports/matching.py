@@ -5,8 +5,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 
+from followup import rules
 from followup.imports.layout import IDENTITY, KINDS_HELP
 from followup.imports.rows import COMPARED, Row
 from followup.models import Organisation
@@ -120,6 +122,25 @@ def recommendations_find(rows: list[Row], layout: Layout, report: ImportReport) 
     for row in rows:
         if problem := finder.find(row):
             report.error(problem)
+
+
+def dates_check(rows: list[Row], layout: Layout, report: ImportReport) -> None:
+    """Each row's date against its review (followup.rules, as for the pages and the API): not before the review,
+    and a mid-term assessment before the state's next review. Rows whose recommendation was not found are left to
+    their own error."""
+    found = [row for row in rows if row.recommendation_id is not None]
+    reviews: dict[int, int] = {}
+    for chunk in chunks({row.recommendation_id for row in found}):
+        reviews.update(Recommendation.objects.filter(pk__in=chunk).values_list("pk", "review_id"))
+    dates = rules.reviews_dates(set(reviews.values()))
+    for row in found:
+        try:
+            rules.date_and_phase_check(row.assessed_on, row.phase, dates[reviews[row.recommendation_id]])
+        except ValidationError as error:
+            name = "phase" if error.code == "phase_dates" else "date"
+            column = layout.columns.get(name, name)
+            value = row.originals.get(name, "") or (row.phase if name == "phase" else row.assessed_on.isoformat())
+            report.error(Problem(row.row, column, value, error.messages[0]))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from followup.imports.layout import layout_detect
-from followup.imports.matching import duplicates_drop, organisations_find, recommendations_find
+from followup.imports.matching import dates_check, duplicates_drop, organisations_find, recommendations_find
 from followup.imports.plan import Plan
 from followup.imports.rows import Row, RowChecker
 from followup.status import implementation_status_refresh
@@ -66,6 +66,7 @@ def assessment_import(
             rows = _rows_check(table.rows, RowChecker(layout=layout, header=table.header), report, progress)
             progress("matching", len(rows))
             recommendations_find(rows, layout, report)
+            dates_check(rows, layout, report)
             organisations = organisations_find(rows, layout, report)
             rows = duplicates_drop(rows, layout, report)
             if report.errors:

@@ -288,6 +288,22 @@ def test_bad_value_is_an_error_naming_row_column_and_value(review, values, colum
     assert message in error.message
 
 
+@pytest.mark.parametrize(
+    ("values", "column", "value", "message"),
+    [
+        ({"date": "2012-03-01"}, "date", "2012-03-01", "is before the review (2013-01-01)"),
+        ({"date": "2019-06-01", "phase": "mid-term"}, "phase", "mid-term", "choose the phase “Next review”"),
+    ],
+)
+def test_a_date_that_does_not_fit_the_review_or_the_phase_is_an_error(review, values, column, value, message):
+    """The rule of the pages and the API (followup.rules): session 15 has no recorded dates, so its year counts;
+    France's next review is not recorded, so the mid-term ends five years later."""
+    error = _failed(_import(_csv([_row(**values)])))
+
+    assert (error.row, error.column, error.value) == (2, column, value)
+    assert message in error.message
+
+
 def test_future_date_is_an_error(review):
     tomorrow = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
 
