@@ -2,7 +2,7 @@
 computation per consolidation rule, every breakdown, with the headline figures it finds (issue 6's target: a full
 recompute over 1,000,000 recommendations and 3,000,000 assessments under 30 s).
 
-    .venv/bin/python bench/statistics_compute.py --database uprtrax_bench_1m [--phase mid_term] [--rules majority,latest]
+    .venv/bin/python bench/statistics_compute.py --database uprtrax_bench_1m [--phase P] [--rules majority,latest]
 """
 
 import argparse
