@@ -10,16 +10,9 @@ from followup.bulk.selectors import ids_parse
 from followup.forms import AssessmentFieldsForm, IsoDateField
 from followup.models import Assessment
 from followup.services.assessments import AssessmentInput, assessment_input
+from uprtrax.forms import errors_apply
 
 Status, Visibility, Phase = Assessment.Status, Assessment.Visibility, Assessment.Phase
-
-
-def _add_errors(form: forms.Form, error: ValidationError, fields: dict[str, str]) -> None:
-    """The service's errors (keyed by its names) on the form's fields; others on the form."""
-    for name, messages in error.message_dict.items():
-        target = fields.get(name, name if name in form.fields else None)
-        for message in messages:
-            form.add_error(target, message)
 
 
 class BulkAssessForm(AssessmentFieldsForm):
@@ -69,7 +62,7 @@ class BulkAssessForm(AssessmentFieldsForm):
 
     def service_errors(self, error: ValidationError) -> None:
         """Errors of assessments_record_bulk: on their field, the recommendations' on the form."""
-        _add_errors(self, error, {"recommendations": None})
+        errors_apply(self, error)
 
 
 class WorkFilterForm(forms.Form):

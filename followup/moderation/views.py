@@ -17,6 +17,7 @@ from followup.models import Assessment
 from followup.moderation import selectors
 from followup.moderation.forms import HideForm
 from followup.services.assessments import assessment_hide, assessment_restore, assessment_unhide
+from uprtrax.forms import error_summary
 
 PER_PAGE = 25
 
@@ -65,11 +66,10 @@ def hide(request, pk: int):
         else:
             messages.success(request, f"Hidden: {_named(assessment)}. It is off the public pages and figures.")
             return redirect(_back(request, assessment))
-    summary = [{"anchor": "hide-reason", "message": f"Reason: {m}"} for m in form.errors.get("reason", ())]
     context = {
         "assessment": assessment,
         "form": form,
-        "summary": summary,
+        "summary": error_summary(form),
         "next": request.POST.get("next") or request.GET.get("next", ""),
     }
     return render(request, "moderation/hide.html", context, status=200)
