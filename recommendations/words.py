@@ -206,15 +206,18 @@ def _phrase(index: WordIndex, tree) -> tuple[np.ndarray, int]:
     return found, left_width + tree.distance + right_width
 
 
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of sorted keys and where each id's run of keys starts."""
+    ids = (keys >> np.uint64(POSITION_BITS)).astype(np.int64)
+    if not len(ids):
+        return ids, ids
+    return ids, np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+
+
 def documents(keys: np.ndarray) -> np.ndarray:
     """The distinct ids of sorted keys."""
-    ids = keys >> np.uint64(POSITION_BITS)
-    if not len(ids):
-        return ids.astype(np.int64)
-    first = np.empty(len(ids), dtype=bool)
-    first[0] = True
-    np.not_equal(ids[1:], ids[:-1], out=first[1:])
-    return ids[first].astype(np.int64)
+    ids, starts = _runs(keys)
+    return ids[starts]
 
 
 def evaluate(index: WordIndex, tree, pack, words: int) -> np.ndarray:
@@ -250,9 +253,5 @@ def single_word(tree) -> str | None:
 
 def term_frequencies(index: WordIndex, lexeme: str) -> tuple[np.ndarray, np.ndarray]:
     """The ids holding `lexeme` and how often each holds it (its number of positions)."""
-    ids = index.keys(lexeme) >> np.uint64(POSITION_BITS)
-    if not len(ids):
-        return ids.astype(np.int64), ids.astype(np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-    counts = np.diff(np.concatenate((starts, [len(ids)])))
-    return ids[starts].astype(np.int64), counts
+    ids, starts = _runs(index.keys(lexeme))
+    return ids[starts], np.diff(np.concatenate((starts, [len(ids)])))
