@@ -228,3 +228,36 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class StatisticsSnapshot(models.Model):
+    """The implementation statistics for one phase and consolidation rule as last computed (followup.statistics,
+    followup.snapshots): what the statistics pages and the API read. One row per phase, rule, pledges setting and
+    cycle (0: all cycles), replaced together by each recompute."""
+
+    class Rule(models.TextChoices):
+        MAJORITY = "majority", "Majority (a tie goes to the lower status)"
+        LOWEST = "lowest", "Lowest status given"
+        HIGHEST = "highest", "Highest status given"
+        LATEST = "latest", "Latest assessment"
+        NON_STATE = "non_state", "Majority of non-state stakeholders"
+
+    phase = models.CharField(max_length=11, choices=Assessment.Phase)
+    rule = models.CharField(max_length=9, choices=Rule)
+    include_pledges = models.BooleanField(default=False)
+    cycle = models.PositiveSmallIntegerField(default=0, help_text="The cycle's number; 0: all cycles.")
+    figures = models.JSONField(help_text='{"overall": G, "by": {breakdown: {group: G}}} (followup.statistics).')
+    recommendations = models.PositiveIntegerField(help_text="Recommendations counted.")
+    assessments = models.PositiveIntegerField(help_text="Assessments that decided their statuses.")
+    computed_at = models.DateTimeField(help_text="When the data it counts was read.")
+    duration_seconds = models.FloatField(help_text="How long the recompute that made it took (every phase and rule).")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phase", "rule", "include_pledges", "cycle"], name="statistics_snapshot_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"Statistics {self.phase} {self.rule} cycle {self.cycle or 'all'} at {self.computed_at:%Y-%m-%d %H:%M}"

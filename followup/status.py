@@ -6,7 +6,8 @@ nobody assessed.
 Set-based SQL (window function, UPDATE ... FROM) that PostgreSQL and SQLite both run; nothing loops over rows.
 
 Call implementation_status_refresh() after anything that writes assessments (imports, the dataset generator,
-the follow-up pages), with the recommendations concerned or None for all.
+the follow-up pages), with the recommendations concerned or None for all: it also queues the recompute of the
+statistics (followup.snapshots).
 """
 
 import functools
@@ -16,6 +17,7 @@ from itertools import batched
 from django.db import connection, transaction
 
 from followup.models import PUBLIC_SQL, Assessment
+from followup.snapshots import statistics_changed
 from recommendations.facets import search_data_changed
 from recommendations.models import Recommendation
 
@@ -80,6 +82,8 @@ def implementation_status_refresh(recommendation_ids: Iterable[int] | None = Non
                 marks = ", ".join(["%s"] * len(batch))
                 # Parameters in order: the assessment scope (inside the join) first, then the recommendations.
                 changed += _refresh(cursor, f"AND r.id IN ({marks})", f"AND recommendation_id IN ({marks})", [*batch])
+        # Any assessment write comes here: the statistics count every phase and rule, not only this status.
+        transaction.on_commit(statistics_changed)
         if changed:
             # Only statuses changed: the search patches its bitmaps for these recommendations instead of reading
             # every recommendation again.

@@ -1,13 +1,21 @@
 """Admin for issues and recommendations; the recommendation list is built for a million rows."""
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from followup.snapshots import statistics_changed
+from recommendations.facets import search_data_changed
 from recommendations.models import ImportMapping, ImportRun, Issue, Recommendation
 from uprtrax.admin_paginator import LargeTableAdminMixin
+
+
+def _data_changed() -> None:
+    transaction.on_commit(search_data_changed)
+    transaction.on_commit(statistics_changed)
 
 
 @admin.register(Issue)
@@ -87,6 +95,19 @@ class RecommendationAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("recommending_states")
+
+    # An edit here changes what the search and the statistics count: both are told once the change commits.
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _data_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _data_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        _data_changed()
 
     def get_search_results(self, request, queryset, search_term):
         # A number alone is an id: found on the primary key's index, without reading every text.

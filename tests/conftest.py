@@ -12,6 +12,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
         reference_data_load()
 
 
+@pytest.fixture
+def reference_data_restored(django_db_blocker):
+    """Requested before transactional_db, so torn down after its flush, which empties every table: the reference
+    data the rest of the run needs (tests/conftest.py loads it once) is loaded again."""
+    yield
+    from reviews.services import reference_data_load
+
+    with django_db_blocker.unblock():
+        reference_data_load()
+
+
+@pytest.fixture
+def committed_db(reference_data_restored, transactional_db):
+    """Real commits, visible to another process (a Celery worker: tests/workers.py) or thread."""
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     """The default hasher costs seconds per user on a 2-core machine; tests check behaviour, not hashing."""

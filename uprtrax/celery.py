@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uprtrax.settings")
 
@@ -17,4 +18,10 @@ app.conf.beat_schedule = {
     # A killed or restarted worker leaves its import "running": once its heartbeat has expired, mark it failed
     # with the reason, so that the page and the API say so and offer to run it again.
     "import-runs-reap": {"task": "recommendations.imports.tasks.import_runs_reap", "schedule": 60.0},
+    # Changes recompute the statistics a minute later (followup.snapshots); this nightly run also catches what
+    # changed outside the application (the admin's SQL, a restored backup) and fills the snapshots of a new install.
+    "statistics-recompute-nightly": {
+        "task": "followup.tasks.statistics_recompute_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }

@@ -172,6 +172,11 @@ SEARCH_CACHE_SECONDS = env_int("UPRTRAX_SEARCH_CACHE_SECONDS", 3600, minimum=0)
 # "background" builds them in a thread of each web process after the data changed (the SQL path answers meanwhile),
 # "inline" at once in the request, "off" never.
 SEARCH_BITMAPS = env_choice("UPRTRAX_SEARCH_BITMAPS", ("background", "inline", "off"), "background")
+# The implementation statistics are recomputed this many seconds after the first of a burst of changes (imports,
+# assessments), once for the whole burst; and nightly (uprtrax/celery.py).
+STATISTICS_RECOMPUTE_DELAY = env_int("UPRTRAX_STATISTICS_RECOMPUTE_DELAY", 60, minimum=0)
+# On PostgreSQL a recompute reads the two phases on two connections at once (one snapshot of the data).
+STATISTICS_PARALLEL = env_bool("UPRTRAX_STATISTICS_PARALLEL", True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 for _name, _url in (("REDIS_URL", REDIS_URL), ("CELERY_BROKER_URL", CELERY_BROKER_URL)):

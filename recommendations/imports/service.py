@@ -10,6 +10,7 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
+from followup.snapshots import statistics_changed
 from recommendations.facets import search_data_changed
 from recommendations.imports.layouts import Layout, layout_detect
 from recommendations.imports.problems import ImportFailure, Problem
@@ -73,6 +74,7 @@ def recommendation_import(
             stage.commit()
             stage.drop()
             transaction.on_commit(search_data_changed)
+            transaction.on_commit(statistics_changed)
             report.committed = True
             report.sort_problems()
             run_record(report, user=user, started=started, clock=clock, run=run)

@@ -1,6 +1,7 @@
 """The demo and benchmark data set generator (recommendations.dataset) and demo_setup, on PostgreSQL."""
 
 import io
+import json
 import os
 import sqlite3
 import subprocess
@@ -465,3 +466,15 @@ def test_demo_setup_on_sqlite_generates_through_batched_inserts(tmp_path):
         assert db.execute("SELECT COUNT(*) FROM followup_user WHERE is_superuser").fetchone() == (1,)
         (created,) = db.execute("SELECT MIN(created_at) FROM recommendations_recommendation").fetchone()
     assert created.endswith(" 12:00:00")  # from the data, not the clock
+
+    # The statistics on SQLite: the demo's own commit computed them in-process (no broker), and the command
+    # runs the portable SQL.
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT COUNT(*) FROM followup_statisticssnapshot WHERE cycle = 0").fetchone() == (10,)
+        (recommendations,) = db.execute(
+            "SELECT COUNT(*) FROM recommendations_recommendation WHERE kind = 'recommendation'"
+        ).fetchone()
+    printed = json.loads(manage("compute_statistics", "--json", "--rule", "latest"))
+    assert printed["rule"] == "latest" and printed["overall"]["recommendations"] == recommendations
+    assert 0 < printed["overall"]["assessed"] <= recommendations
+    assert sum(g["recommendations"] for g in printed["by"]["cycle"].values()) == recommendations

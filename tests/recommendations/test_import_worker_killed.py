@@ -7,21 +7,13 @@ is writing, and SIGKILLs the worker. The data is committed for real (transaction
 """
 
 import csv
-import os
 import random
 import signal
-import socket
-import subprocess
-import sys
 import time
-import uuid
-from functools import partial
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.core.files import File
-from django.db import connection
 
 from recommendations.imports import jobs, runs
 from recommendations.imports.tasks import import_run_execute
@@ -30,46 +22,21 @@ from recommendations.reference import ISSUES
 from reviews.models import Review
 from reviews.reference.states import STATES
 from tests.factories import UserFactory
-from uprtrax.celery import app
+from tests.workers import Worker, own_queue, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 ROWS = 60_000
 HEARTBEAT_SECONDS = 2
+WORKER_ENV = {"UPRTRAX_IMPORT_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS)}
 HEADER = ["state_under_review", "session", "recommending_states", "text", "response", "action_category", "issues"]
-
-
-@pytest.fixture
-def reference_data_restored(django_db_blocker):
-    """Requested before transactional_db, so torn down after its flush, which empties every table: the reference
-    data the rest of the run needs (tests/conftest.py loads it once) is loaded again."""
-    yield
-    from reviews.services import reference_data_load
-
-    with django_db_blocker.unblock():
-        reference_data_load()
-
-
-@pytest.fixture
-def committed_db(reference_data_restored, transactional_db):
-    """Real commits, visible to the worker process."""
 
 
 @pytest.fixture
 def queue(monkeypatch):
     """A queue of this test's own (test runs sharing one Redis never take each other's tasks), where the jobs
     send import_run_execute; deleted afterwards."""
-    name = f"uprtrax-import-test-{uuid.uuid4().hex[:12]}"
-    # Through the broker, whatever ran before; afterwards Celery reads the Django setting again (an assignment
-    # left in app.conf would mask the setting for every later test).
-    masked = app.conf.changes.pop("task_always_eager", None)
-    app.conf.task_always_eager = False
-    monkeypatch.setattr(import_run_execute, "apply_async", partial(import_run_execute.apply_async, queue=name))
-    yield name
-    app.conf.changes.pop("task_always_eager", None)
-    if masked is not None:
-        app.conf.changes["task_always_eager"] = masked
-    with app.connection_for_write() as broker:
-        broker.default_channel.queue_delete(name)
+    with own_queue(monkeypatch, import_run_execute, "uprtrax-import-test") as name:
+        yield name
 
 
 @pytest.fixture
@@ -97,59 +64,6 @@ def _canonical_csv(path: Path, rows: int) -> None:
             ])  # fmt: skip
 
 
-class Worker:
-    """`celery -A uprtrax worker` in its own process, on the test database and the test's media directory."""
-
-    def __init__(self, *, queue: str, media: Path, log: Path):
-        db = connection.settings_dict
-        database_url = (
-            f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        )
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "UPRTRAX_IMPORT_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
-            "DJANGO_SETTINGS_MODULE": "tests.recommendations.worker_settings",
-            "DJANGO_SECRET_KEY": "tests-only-not-a-secret",
-            "UPRTRAX_TEST_MEDIA_ROOT": str(media),
-            "PYTHONPATH": str(REPO),
-        }
-        self.log_path = log
-        self.log = log.open("ab")
-        nodename = f"{queue}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [sys.executable, "-m", "celery", "-A", "uprtrax", "worker", "--pool=solo", "--concurrency=1",
-             "-Q", queue, "-n", nodename, "--without-mingle", "--without-gossip", "-l", "info"],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no cleanup, no acknowledgement, as the OOM killer or a lost host would do."""
-        if self.alive():
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=20)
-        self.log.close()
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-
-def _wait(predicate, *, timeout: float, what: str, worker: Worker | None = None, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if worker is not None and not worker.alive():
-            pytest.fail(f"the worker exited while waiting for {what}:\n{worker.output()}")
-        time.sleep(interval)
-    pytest.fail(f"{what} within {timeout:g} s" + (f"; worker log:\n{worker.output()}" if worker else ""))
-
-
 def _status(run_id: int) -> str:
     return ImportRun.objects.filter(pk=run_id).values_list("status", flat=True).get()
 
@@ -163,18 +77,20 @@ def test_a_worker_killed_while_writing_leaves_nothing_and_the_rerun_succeeds(
     staff = UserFactory(username="importer", is_staff=True)
     before = (Recommendation.objects.count(), Review.objects.count(), Recommendation.issues.through.objects.count())
 
-    workers = [Worker(queue=queue, media=media, log=tmp_path / "worker-1.log")]
+    workers = [Worker(queue=queue, media=media, env=WORKER_ENV, log=tmp_path / "worker-1.log")]
     try:
         with path.open("rb") as upload:
             run = jobs.job_start(user=staff, kind="recommendations", upload=File(upload, name=path.name),
                                  file_name=path.name, options={}, mapping=None)  # fmt: skip
         # No transaction around job_start here: its on_commit has already sent the task to the worker's queue.
-        _wait(lambda: _status(run.pk) == ImportRun.Status.DRY_RUN, timeout=240, what="the preview", worker=workers[0])
+        wait_for(
+            lambda: _status(run.pk) == ImportRun.Status.DRY_RUN, timeout=240, what="the preview", worker=workers[0]
+        )
         run.refresh_from_db()
         assert run.counts["create"] == ROWS and run.counts["errors"] == 0
 
         run = jobs.job_confirm(run=run, user=staff)
-        phase = _wait(
+        phase = wait_for(
             lambda: (runs.progress_get(run.pk) or {}).get("phase") == "writing",
             timeout=240,
             what='the commit\'s "writing" phase',
@@ -193,7 +109,7 @@ def test_a_worker_killed_while_writing_leaves_nothing_and_the_rerun_succeeds(
         assert _status(run.pk) == ImportRun.Status.RUNNING, "nobody has noticed yet"
 
         # Once the heartbeat has expired, reading the run reports the dead worker.
-        failed = _wait(
+        failed = wait_for(
             lambda: jobs.run_refresh(ImportRun.objects.get(pk=run.pk)).status == ImportRun.Status.FAILED,
             timeout=HEARTBEAT_SECONDS + 30,
             what="the run to be marked failed after its heartbeat expired",
@@ -207,9 +123,9 @@ def test_a_worker_killed_while_writing_leaves_nothing_and_the_rerun_succeeds(
         assert runs.progress_get(run.pk) is None and run.finished_at is not None
 
         # A restarted worker takes the rerun; the killed commit's lock and transaction are gone with its session.
-        workers.append(Worker(queue=queue, media=media, log=tmp_path / "worker-2.log"))
+        workers.append(Worker(queue=queue, media=media, env=WORKER_ENV, log=tmp_path / "worker-2.log"))
         rerun = jobs.job_rerun(run=run, user=staff, dry_run=False)
-        _wait(
+        wait_for(
             lambda: _status(rerun.pk) in (ImportRun.Status.SUCCEEDED, ImportRun.Status.FAILED),
             timeout=300,
             what="the rerun",
