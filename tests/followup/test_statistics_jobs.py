@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 
 from followup import snapshots
 from followup.models import Assessment, StatisticsSnapshot
@@ -17,11 +17,14 @@ from followup.services.assessments import assessment_input, assessment_record
 from followup.snapshots import snapshot_read, statistics_changed, statistics_recompute
 from followup.statistics import PHASES, RULES, statistics_compute
 from followup.tasks import statistics_recompute_task
+from recommendations.imports.service import recommendation_import
 from reviews.models import Review, Session, State
-from tests.factories import AssessmentFactory, OrganisationFactory, RecommendationFactory
+from tests.factories import AssessmentFactory, OrganisationFactory, RecommendationFactory, csv_bytes
 from tests.followup.cast import DAY
 from tests.workers import Worker, own_queue, wait_for
 from uprtrax.celery import app
+
+IMPORT_HEADER = ["state_under_review", "session", "recommending_states", "text", "response"]
 
 
 def _data() -> list:
@@ -275,3 +278,55 @@ def test_outside_a_transaction_the_second_phase_is_read_by_a_second_connection_f
 def _late_change(recs: list) -> None:
     AssessmentFactory(recommendation=recs[3], organisation=OrganisationFactory(name="Even later"),
                       status="fully_implemented", phase=Assessment.Phase.NEXT_REVIEW)  # fmt: skip
+
+
+def test_an_import_queues_a_recompute_when_it_commits_and_a_preview_does_not(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    told = []
+    monkeypatch.setattr("recommendations.imports.service.statistics_changed", lambda: told.append(1))
+    data = csv_bytes(IMPORT_HEADER, [["France", "3", "Norway", "Ratify the Optional Protocol.", "accepted"]])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recommendation_import(source=data, file_name="s3.csv", dry_run=True).ok
+    assert told == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recommendation_import(source=data, file_name="s3.csv", dry_run=False).committed
+    assert told == [1]
+
+
+def test_an_edit_in_the_admin_queues_a_recompute(data, admin_client, monkeypatch, django_capture_on_commit_callbacks):
+    told = []
+    monkeypatch.setattr("recommendations.admin.statistics_changed", lambda: told.append(1))
+    rec = data[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/recommendations/recommendation/{rec.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and told == [1]
+
+
+def test_a_recompute_while_an_import_is_writing_counts_only_what_was_committed(committed_db, pending_cleared):
+    recs = _data()
+    writing, recomputed = threading.Event(), threading.Event()
+
+    def import_in_progress():
+        try:
+            with transaction.atomic():  # the import's one transaction: nothing visible until it commits
+                RecommendationFactory(review=recs[0].review, response="accepted")
+                AssessmentFactory(recommendation=recs[5], organisation=OrganisationFactory(name="Importing"))
+                writing.set()
+                recomputed.wait(60)
+        finally:
+            connection.close()
+
+    importer = threading.Thread(target=import_in_progress)
+    importer.start()
+    try:
+        assert writing.wait(30)
+        statistics_recompute()  # neither blocked by the import's locks nor reading its rows
+    finally:
+        recomputed.set()
+        importer.join(30)
+    snapshot = snapshot_read()
+    assert snapshot["inputs"] == {"recommendations": 6, "assessments": 5}
+    assert StatisticsSnapshot.objects.filter(phase="mid_term", rule="majority").count() == 3  # all, cycles 2, 3
+    statistics_recompute()  # what the import's commit queues
+    assert snapshot_read()["inputs"] == {"recommendations": 7, "assessments": 6}
