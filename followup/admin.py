@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from followup.models import ApiToken, Assessment, Invitation, Membership, Organisation, User
+from followup.models import ApiToken, Assessment, Invitation, Membership, Organisation, StatisticsSnapshot, User
 from followup.status import implementation_status_refresh
 from uprtrax.admin_paginator import LargeTableAdminMixin
 
@@ -170,6 +170,17 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for f in super().get_readonly_fields(request, obj) if f != "key_hash"]
+
+
+@admin.register(StatisticsSnapshot)
+class StatisticsSnapshotAdmin(ReadOnlyAdmin):
+    """What the statistics pages and the API read; the recompute job writes them (followup/snapshots.py), or
+    `manage.py compute_statistics`."""
+
+    list_display = ("phase", "rule", "cycle", "include_pledges", "recommendations", "assessments", "computed_at",
+                    "duration_seconds")  # fmt: skip
+    list_filter = ("phase", "rule", "cycle", "include_pledges")
+    ordering = ("phase", "rule", "include_pledges", "cycle")
 
 
 @admin.register(Assessment.history.model)

@@ -1,152 +1,351 @@
-"""Reads for follow-up: the statistics overview; an organisation's dashboard and export."""
+"""Reads for follow-up: the implementation statistics as the pages show them (from the latest snapshot); an
+organisation's dashboard and export."""
 
 import datetime
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
+from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 
 from followup import permissions
-from followup.models import Assessment, Membership, Organisation, User
-from recommendations.models import Recommendation
-from reviews.models import Review
-
-TRIGGERED_ACTION = (Assessment.Status.PARTIALLY_IMPLEMENTED, Assessment.Status.FULLY_IMPLEMENTED)
+from followup.models import Assessment, Membership, Organisation, StatisticsSnapshot, User
+from followup.snapshots import DEFAULT_PHASE, DEFAULT_RULE, snapshot_read
+from followup.statistics import BREAKDOWNS, PHASES, RULES, figures
+from recommendations.models import Issue, Recommendation
+from reviews.models import Cycle, RegionalGroup, Review, State
 
 
 def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _response_row(*, total: int, accepted: int, noted: int, pending: int) -> dict[str, Any]:
+# --- Implementation statistics: the latest snapshot (followup.snapshots), labelled for people ----------------------
+
+STATISTICS_TABLES = ("overall", *BREAKDOWNS)  # the tables /statistics/<table>.csv exports
+PHASE_LABELS = dict(Assessment.Phase.choices)
+RULE_LABELS = dict(StatisticsSnapshot.Rule.choices)
+RULE_DEFINITIONS = {
+    "majority": "the status most stakeholders gave; a tie goes to the lower status (not implemented, then partially, "
+    "then fully implemented).",
+    "lowest": "the lowest status any stakeholder gave: the most cautious reading.",
+    "highest": "the highest status any stakeholder gave: the most generous reading.",
+    "latest": "the status of the latest assessment, by its date; of two on the same day, the lower.",
+    "non_state": "the majority rule (a tie to the lower status) over the assessments of non-state stakeholders only: "
+    "those of organisations of the kind “state” (a government reporting on itself) are left out.",
+}
+
+
+@dataclass(frozen=True)
+class StatisticsFilters:
+    """What the statistics pages show: a phase, a consolidation rule and a cycle (None: all cycles); `cycles` are
+    the numbers of every cycle, for the form."""
+
+    phase: str = DEFAULT_PHASE
+    rule: str = DEFAULT_RULE
+    cycle: int | None = None
+    cycles: tuple[int, ...] = field(default=(), compare=False)
+
+    @property
+    def query(self) -> str:
+        """The filters as a query string, each one named (for links to the CSV files and the methodology)."""
+        return urlencode({"cycle": self.cycle or "all", "phase": self.phase, "rule": self.rule})
+
+    @property
+    def phase_label(self) -> str:
+        return PHASE_LABELS[self.phase]
+
+    @property
+    def rule_label(self) -> str:
+        return RULE_LABELS[self.rule]
+
+    @property
+    def phase_choices(self):
+        return PHASE_LABELS.items()
+
+    @property
+    def rule_choices(self):
+        return RULE_LABELS.items()
+
+    @property
+    def by_phase(self) -> str:
+        """The phase as the headline says it: "by mid-term", "by the next review"."""
+        return "by mid-term" if self.phase == Assessment.Phase.MID_TERM else "by the next review"
+
+    @property
+    def cycle_label(self) -> str:
+        return f"Cycle {self.cycle}" if self.cycle else "All cycles"
+
+    def filename(self, table: str) -> str:
+        cycle = f"cycle-{self.cycle}" if self.cycle else "all-cycles"
+        return f"uprtrax-statistics-{table.replace('_', '-')}-{self.phase.replace('_', '-')}-{self.rule}-{cycle}.csv"
+
+
+def _shown(value: str) -> str:
+    """A value from the address as a message quotes it: short, on one line."""
+    value = " ".join(value.split())
+    return value if len(value) <= 30 else value[:29] + "…"
+
+
+def _error(field_name: str, message: str) -> dict[str, str]:
+    """An error as includes/error_summary.html lists it, linked to the form's field."""
+    return {"message": message, "anchor": f"stats-{field_name}"}
+
+
+def statistics_filters(params: Mapping[str, str]) -> tuple[StatisticsFilters, list[dict[str, str]]]:
+    """The filters of a request's parameters `cycle` (a number, or "all"), `phase` and `rule` (the defaults when
+    absent or empty), and an error ({"message", "anchor": the form's field}) for each value that names nothing;
+    those fall back to the default. One query (the cycles)."""
+    cycles = tuple(Cycle.objects.order_by("number").values_list("number", flat=True))
+    errors = []
+    phase = params.get("phase") or DEFAULT_PHASE
+    if phase not in PHASES:
+        allowed = ", ".join(f"{value} ({label})" for value, label in PHASE_LABELS.items())
+        errors.append(_error("phase", f"Unknown phase “{_shown(phase)}”: use one of {allowed}."))
+        phase = DEFAULT_PHASE
+    rule = params.get("rule") or DEFAULT_RULE
+    if rule not in RULES:
+        errors.append(_error("rule", f"Unknown consolidation rule “{_shown(rule)}”: use one of {', '.join(RULES)}."))
+        rule = DEFAULT_RULE
+    cycle = None
+    text = (params.get("cycle") or "all").strip()
+    if text.lower() != "all":
+        if not (text.isascii() and text.isdecimal()):
+            errors.append(_error("cycle", f"A cycle is a number such as 3, or “all”, not “{_shown(text)}”."))
+        elif int(text) not in cycles:
+            known = ", ".join(str(number) for number in cycles) or "none yet"
+            errors.append(_error("cycle", f"There is no cycle {int(text)}: the cycles are {known}."))
+        else:
+            cycle = int(text)
+    return StatisticsFilters(phase=phase, rule=rule, cycle=cycle, cycles=cycles), errors
+
+
+_COUNTS = ("recommendations", "assessed", "not_implemented", "partially_implemented", "fully_implemented")
+_PERCENTS = ("triggered_action_pct", "fully_implemented_pct", "coverage_pct")
+
+
+@dataclass(frozen=True)
+class StatisticsRow:
+    """One group of a breakdown: its key in the snapshot, its name for people, its figures (G), the search
+    parameters of its recommendations ("" when the search has none) and the id of its table row."""
+
+    key: str
+    label: str
+    figures: dict
+    search: str
+    anchor: str
+
+    @property
+    def triggered(self) -> int:
+        """Recommendations that triggered action: partially or fully implemented."""
+        return self.figures["partially_implemented"] + self.figures["fully_implemented"]
+
+    @property
+    def cells(self) -> list[str]:
+        """The figures as the table shows them: counts with thousands separators, percentages or "–"."""
+        counts = [f"{self.figures[name]:,}" for name in _COUNTS]
+        return counts + ["–" if self.figures[name] is None else f"{self.figures[name]:.1f}%" for name in _PERCENTS]
+
+    @property
+    def cells_html(self) -> str:
+        """The figures' table cells, written here: hundreds of rows of eight cells through the template engine cost
+        tens of milliseconds. Safe: digits, separators, "%" and "–" only."""
+        return mark_safe("".join(f' <td class="num">{cell}</td>' for cell in self.cells))  # noqa: S308
+
+    @property
+    def bar(self) -> str:
+        """The width of its bar (triggered action, 0-100)."""
+        return f"{self.figures['triggered_action_pct'] or 0:.1f}"
+
+
+@dataclass(frozen=True)
+class StatisticsSection:
+    """One breakdown as the page shows it: a chart (when `chart`) and the table of `rows`."""
+
+    name: str
+    title: str
+    heading: str
+    note: str
+    chart: bool
+    rows: list[StatisticsRow]
+
+    @property
+    def chart_summary(self) -> str:
+        """What the chart shows, in words (the canvas's text alternative; the table gives every figure)."""
+        rated = [row for row in self.rows if row.figures["triggered_action_pct"] is not None]
+        what = f"Bar chart of the share of assessed recommendations that triggered action, {self.title.lower()}"
+        if not rated:
+            return f"{what}: no recommendation was assessed, so there is no bar."
+        if len(rated) <= 8:
+            bars = ", ".join(f"{row.label} {row.figures['triggered_action_pct']:.1f}%" for row in rated)
+            return f"{what}: {bars}."
+        ordered = sorted(rated, key=lambda row: -row.figures["triggered_action_pct"])
+        high, low = ordered[0], ordered[-1]
+        return (
+            f"{what}, {len(rated)} bars: highest {high.label} ({high.figures['triggered_action_pct']:.1f}%), "
+            f"lowest {low.label} ({low.figures['triggered_action_pct']:.1f}%). The table below gives every figure."
+        )
+
+
+# breakdown: (title, heading of its first column, note, chart, search parameter), in the page's order
+_SECTIONS = {
+    "response": ("By response", "Response", "Accepted and noted recommendations side by side.", True, "response"),
+    "action_category": ("By action category", "Action category", "What the recommendation asks for, on Edward "
+                        "McMahon's scale from 1 (minimal action) to 5 (specific action).", True, "action"),
+    "issue": ("By issue", "Issue", "A recommendation counts under each of its issues: the rows add up to more than "
+              "the total. The chart orders the issues from the highest share to the lowest.", True, "issue"),
+    "sur_region": ("By regional group of the state under review", "Regional group", "", True, "sur_region"),
+    "recommending_region": ("By regional group of the recommending state", "Regional group", "A recommendation made "
+                            "jointly counts once under each distinct regional group of the states that made it.", True,
+                            "from_region"),
+    "cycle": ("By cycle", "Cycle", "", True, "cycle"),
+    "session": ("By session", "Session", "", True, "session"),
+    "sur_state": ("By state under review", "State under review", "", False, "sur"),
+    "recommending_state": ("By recommending state", "Recommending state", "A recommendation made jointly counts once "
+                           "under each of the states that made it.", False, "from"),
+}  # fmt: skip
+_SORTED_CHART = {"issue"}  # charts whose bars go from the highest share to the lowest (statistics.js)
+_RESPONSE_LABELS = {str(value or "not_applicable"): label for value, label in Recommendation.Response.choices}
+_ACTION_LABELS = {str(value): label for value, label in Recommendation.ActionCategory.choices} | {
+    "none": "Not categorised"
+}
+
+
+def _names(breakdowns) -> dict[str, dict[str, tuple[str, str]]]:
+    """group key -> (label, search value) for the breakdowns named by reference data; a query per kind needed."""
+    names: dict[str, dict[str, tuple[str, str]]] = {}
+    if {"sur_state", "recommending_state"} & set(breakdowns):
+        states = {iso3: (name, iso3) for iso3, name in State.objects.values_list("iso3", "short_name")}
+        names["sur_state"] = names["recommending_state"] = states
+    if {"sur_region", "recommending_region"} & set(breakdowns):
+        regions = {code: (name, code) for code, name in RegionalGroup.objects.values_list("code", "name")}
+        names["sur_region"] = names["recommending_region"] = regions
+    if "issue" in breakdowns:
+        names["issue"] = {name: (name, slug) for name, slug in Issue.objects.values_list("name", "slug")}
+    return names
+
+
+def _label(breakdown: str, key: str, names: dict) -> tuple[str, str]:
+    """(label, search value or "") of a group."""
+    if breakdown in names:
+        return names[breakdown].get(key, (key, ""))
+    if breakdown == "response":
+        return _RESPONSE_LABELS.get(key, key), key if key in ("accepted", "noted", "pending") else ""
+    if breakdown == "action_category":
+        return _ACTION_LABELS.get(key, key), key if key.isdigit() else ""
+    if breakdown == "cycle":
+        return f"Cycle {key}", key
+    if breakdown == "session":
+        return f"Session {key}", key
+    return key, ""
+
+
+def _rows(breakdown: str, groups: dict, names: dict, filters: StatisticsFilters) -> list[StatisticsRow]:
+    parameter = _SECTIONS[breakdown][4]
+    cycle = f"&cycle={filters.cycle}" if filters.cycle and breakdown != "cycle" else ""
+    rows = []
+    for key, group in groups.items():
+        label, value = _label(breakdown, key, names)
+        search = urlencode({parameter: value}) + cycle if value else ""
+        anchor = f"{breakdown}-{value or key}".replace(" ", "-")
+        rows.append(StatisticsRow(key, label, group, search, anchor))
+    if breakdown in names:  # by name, as people look for them (the snapshot orders them by code)
+        rows.sort(key=lambda row: row.label)
+    return rows
+
+
+def _sections(snapshot: dict, filters: StatisticsFilters, breakdowns) -> list[StatisticsSection]:
+    names = _names(breakdowns)
+    sections = []
+    for name in breakdowns:
+        title, heading, note, chart, _parameter = _SECTIONS[name]
+        rows = _rows(name, snapshot["by"][name], names, filters)
+        sections.append(StatisticsSection(name, title, heading, note, chart and len(rows) > 1, rows))
+    return sections
+
+
+def _computed_at(snapshot: dict) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(snapshot["computed_at"])
+
+
+def statistics_page(*, filters: StatisticsFilters) -> dict[str, Any] | None:
+    """What /statistics/ shows for these filters, read from the latest snapshot only (no query over recommendations
+    or assessments): the snapshot (computed_at as a datetime), the overall figures, those of accepted and noted
+    recommendations, and every breakdown as a section (labelled when first read: a query per kind of reference
+    data). None before the first computation."""
+    snapshot = snapshot_read(filters.phase, filters.rule, cycle=filters.cycle)
+    if snapshot is None:
+        return None
+    responses = snapshot["by"]["response"]
+    empty = figures(0, 0, 0, 0, 0)
     return {
-        "total": total,
-        "accepted": accepted,
-        "noted": noted,
-        "pending": pending,
-        "percent_accepted": _percent(accepted, total),
+        "snapshot": snapshot,
+        "computed_at": _computed_at(snapshot),
+        "overall": snapshot["overall"],
+        "triggered": snapshot["overall"]["partially_implemented"] + snapshot["overall"]["fully_implemented"],
+        "accepted": responses.get("accepted", empty),
+        "noted": responses.get("noted", empty),
+        # Labelled only when read: the page keeps its rendered tables in the cache (until the next computation).
+        "sections": SimpleLazyObject(lambda: _sections(snapshot, filters, tuple(_SECTIONS))),
     }
 
 
-def _responses_by_cycle() -> dict[str, Any]:
-    rows = (
-        Recommendation.objects.filter(kind=Recommendation.Kind.RECOMMENDATION)
-        .values("review__session__cycle__number")
+STATISTICS_CSV_HEADER = [
+    "breakdown", "group", "label", "recommendations", "assessed", "not_implemented", "partially_implemented",
+    "fully_implemented", "triggered_action_pct", "fully_implemented_pct", "coverage_pct", "phase", "rule", "cycle",
+    "computed_at",
+]  # fmt: skip
+
+
+def statistics_table_rows(*, filters: StatisticsFilters, table: str) -> list[list] | None:
+    """The rows of one table ("overall" or a breakdown) for its CSV file, header first: the group's key and name,
+    every figure, and what they are (phase, rule, cycle, when computed). None before the first computation."""
+    snapshot = snapshot_read(filters.phase, filters.rule, cycle=filters.cycle)
+    if snapshot is None:
+        return None
+    if table == "overall":
+        rows = [StatisticsRow("", "All recommendations", snapshot["overall"], "", "")]
+    else:
+        [section] = _sections(snapshot, filters, (table,))
+        rows = section.rows
+    what = [filters.phase, filters.rule, filters.cycle or "all", snapshot["computed_at"]]
+    return [STATISTICS_CSV_HEADER] + [
+        [table, row.key, row.label, *(row.figures[name] for name in STATISTICS_CSV_HEADER[3:11]), *what] for row in rows
+    ]
+
+
+def state_statistics(*, iso3: str) -> dict[str, Any] | None:
+    """A state's own figures, for the default phase and rule over all cycles: "parts", as state under review and as
+    recommending state (figures of zero when it has none), and when they were computed. One query, which reads only
+    the state's two groups out of the snapshot. None before the first computation."""
+    by = KeyTransform("by", "figures")
+    row = (
+        StatisticsSnapshot.objects.filter(phase=DEFAULT_PHASE, rule=DEFAULT_RULE, include_pledges=False, cycle=0)
         .annotate(
-            total=Count("id"),
-            accepted=Count("id", filter=Q(response=Recommendation.Response.ACCEPTED)),
-            noted=Count("id", filter=Q(response=Recommendation.Response.NOTED)),
-            pending=Count("id", filter=Q(response=Recommendation.Response.PENDING)),
+            received=KeyTransform(iso3, KeyTransform("sur_state", by)),
+            made=KeyTransform(iso3, KeyTransform("recommending_state", by)),
         )
-        .order_by("review__session__cycle__number")
+        .values("computed_at", "received", "made")
+        .first()
     )
-    cycles = [
-        {
-            "cycle": row["review__session__cycle__number"],
-            **_response_row(total=row["total"], accepted=row["accepted"], noted=row["noted"], pending=row["pending"]),
-        }
-        for row in rows
-    ]
-    keys = ("total", "accepted", "noted", "pending")
-    overall = _response_row(**{key: sum(row[key] for row in cycles) for key in keys})
-    return {"cycles": cycles, "overall": overall}
-
-
-def _action_categories() -> list[dict[str, Any]]:
-    rows = (
-        Recommendation.objects.filter(kind=Recommendation.Kind.RECOMMENDATION)
-        .values("action_category")
-        .annotate(n=Count("id"))
-        .order_by("action_category")
-    )
-    counts = {row["action_category"]: row["n"] for row in rows}
-    total = sum(counts.values())
-    labels = dict(Recommendation.ActionCategory.choices)
-    ordered = [*labels, None] if None in counts else list(labels)
-    return [
-        {
-            "category": category,
-            "label": labels.get(category, "Not categorised"),
-            "n": counts.get(category, 0),
-            "percent": _percent(counts.get(category, 0), total),
-        }
-        for category in ordered
-    ]
-
-
-def _mid_term_statuses() -> list[dict[str, Any]]:
-    rows = Assessment.objects.public().filter(phase=Assessment.Phase.MID_TERM).values("status").annotate(n=Count("id"))
-    counts = {row["status"]: row["n"] for row in rows}
-    total = sum(counts.values())
-    return [
-        {"status": value, "label": label, "n": counts.get(value, 0), "percent": _percent(counts.get(value, 0), total)}
-        for value, label in Assessment.Status.choices
-    ]
-
-
-def _mid_term_implementation(*, totals: dict[str, int]) -> dict[str, Any]:
-    """Per response and overall: recommendations, those assessed at mid-term, those that triggered action.
-
-    Assessed: at least one public mid-term assessment other than "no information".
-    Triggered action: at least one public mid-term assessment of partial or full implementation.
-    Counted from the assessments' side (distinct recommendations), which reads only assessed recommendations;
-    `totals` gives all recommendations per response.
-    """
-    rows = (
-        Assessment.objects.public()
-        .filter(phase=Assessment.Phase.MID_TERM, recommendation__kind=Recommendation.Kind.RECOMMENDATION)
-        .values("recommendation__response")
-        .annotate(
-            assessed=Count("recommendation", distinct=True, filter=~Q(status=Assessment.Status.NO_INFORMATION)),
-            triggered=Count("recommendation", distinct=True, filter=Q(status__in=TRIGGERED_ACTION)),
-        )
-        .order_by()
-    )
-    counts = {row["recommendation__response"]: row for row in rows}
-    by_response = []
-    for response, label in Recommendation.Response.choices:
-        total = totals.get(response, 0)
-        if not total:
-            continue
-        assessed = counts.get(response, {}).get("assessed", 0)
-        triggered = counts.get(response, {}).get("triggered", 0)
-        by_response.append(
-            {
-                "response": response,
-                "label": label,
-                "total": total,
-                "assessed": assessed,
-                "triggered": triggered,
-                "percent_triggered": _percent(triggered, assessed),
-                "percent_coverage": _percent(assessed, total),
-            }
-        )
-    total = sum(row["total"] for row in by_response)
-    n_assessed = sum(row["assessed"] for row in by_response)
-    n_triggered = sum(row["triggered"] for row in by_response)
+    if row is None:
+        return None
+    empty = figures(0, 0, 0, 0, 0)
     return {
-        "by_response": by_response,
-        "total": total,
-        "assessed": n_assessed,
-        "triggered": n_triggered,
-        "percent_triggered": _percent(n_triggered, n_assessed),
-        "percent_coverage": _percent(n_assessed, total),
-    }
-
-
-def statistics_overview() -> dict[str, Any]:
-    """The public overview, computed in SQL (four grouped queries): responses per cycle, action categories,
-    public mid-term assessments by status, and the share of assessed recommendations that triggered action."""
-    responses = _responses_by_cycle()
-    overall = responses["overall"]
-    totals = {response: overall[response] for response in ("accepted", "noted", "pending")}
-    return {
-        "responses": responses,
-        "action_categories": _action_categories(),
-        "mid_term_statuses": _mid_term_statuses(),
-        "mid_term": _mid_term_implementation(totals=totals),
-    }
+        "computed_at": row["computed_at"],
+        "filters": StatisticsFilters(),
+        "parts": [
+            {"name": "sur_state", "title": "As state under review", "figures": row["received"] or empty,
+             "among": "states under review"},
+            {"name": "recommending_state", "title": "As recommending state", "figures": row["made"] or empty,
+             "among": "recommending states"},
+        ],
+    }  # fmt: skip
 
 
 # --- "My organisation's work": the dashboard of one organisation, as one of its members sees it --------------------

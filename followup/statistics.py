@@ -100,7 +100,7 @@ _CUBE_PORTABLE = """
 # - stat_dims: each recommendation's cycle, response, action category, review, and its arrays of issues and of
 #   recommending states as small numbers ("slots": few distinct arrays are shared by many recommendations);
 #   stat_islot / stat_fslot: each slot's array; stat_fregion: each recommending-states slot's distinct regions;
-# - stat_levels, once per phase: each assessed recommendation's level under every rule, in one pass over the
+# - stat_levels, once per phase: stat_dims with each recommendation's level under every rule, from one pass over the
 #   assessments;
 # then one statement per phase and rule groups the dimensions three ways at once (grouping sets over integers) and
 # unnests the small result's slots.
@@ -120,16 +120,20 @@ _PREPARE_POSTGRES = (
        {pledges}""",
     "ANALYZE stat_dims",
 )
-_LEVELS_POSTGRES = ("DROP TABLE IF EXISTS stat_levels", "CREATE TEMP TABLE stat_levels AS {consolidated}",
-                    "ANALYZE stat_levels")  # fmt: skip
+_LEVELS_POSTGRES = (
+    "DROP TABLE IF EXISTS stat_levels",
+    "CREATE TEMP TABLE stat_levels AS WITH counted AS ({counted}), consolidated AS ({consolidated}) "
+    "SELECT d.*, k.n, k.m, k.l_majority, k.l_lowest, k.l_highest, k.l_latest, k.l_non_state "
+    "FROM stat_dims d LEFT JOIN consolidated k ON k.rec = d.rec",
+)
 _CUBE_POSTGRES = """
     grouped AS (
-        SELECT d.cycle, d.response, d.action_category, d.review, d.islot, d.fslot, k.l_{rule} AS level,
-               COUNT(*) AS n, SUM(k.{counted}) AS assessments,
+        SELECT d.cycle, d.response, d.action_category, d.review, d.islot, d.fslot, d.l_{rule} AS level,
+               COUNT(*) AS n, SUM(d.{counted}) AS assessments,
                GROUPING(d.review) AS no_review, GROUPING(d.islot) AS no_issues
-        FROM stat_dims d LEFT JOIN stat_levels k ON k.rec = d.rec
-        GROUP BY GROUPING SETS ((d.cycle, d.response, d.action_category, d.review, k.l_{rule}),
-                                (d.cycle, d.islot, k.l_{rule}), (d.cycle, d.fslot, k.l_{rule}))),
+        FROM stat_levels d
+        GROUP BY GROUPING SETS ((d.cycle, d.response, d.action_category, d.review, d.l_{rule}),
+                                (d.cycle, d.islot, d.l_{rule}), (d.cycle, d.fslot, d.l_{rule}))),
     cube AS (
         SELECT 'review' AS part, cycle, response, action_category, review, NULL::bigint AS key, level, n, assessments
         FROM grouped WHERE no_review = 0
@@ -215,9 +219,9 @@ def _rows_postgres(cursor, *, phases, rules, include_pledges: bool) -> dict[tupl
         cursor.execute(statement.format(pledges=pieces["pledges"], **_T))
     rows = {}
     for phase in phases:
-        consolidated = f"WITH counted AS ({pieces['counted']}) {_CONSOLIDATED}"
         for statement in _LEVELS_POSTGRES:
-            cursor.execute(statement.format(consolidated=consolidated), [phase] if "{" in statement else None)
+            filled = statement.format(counted=pieces["counted"], consolidated=_CONSOLIDATED)
+            cursor.execute(filled, [phase] if "{" in statement else None)
         for rule in rules:
             cube = _CUBE_POSTGRES.format(rule=rule, counted=_COUNTED_BY.get(rule, "n"))
             cursor.execute(f"WITH {cube} {pieces['groups']}")

@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from followup.selectors import state_statistics
 from reviews import selectors
 from reviews.models import Cycle, Session, State
 
@@ -29,6 +30,7 @@ def state_detail(request, iso3: str):
         "reviews": selectors.state_reviews_with_counts(state=state),
         "profile": profile,
         "made": {"total": made.total, "accepted": made.accepted, "noted": made.noted, "pending": made.pending},
+        "statistics": state_statistics(iso3=state.iso3),
     }
     return render(request, "reviews/state_detail.html", context)
 

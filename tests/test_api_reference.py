@@ -21,7 +21,7 @@ ENDPOINTS = {
 def test_api_root_lists_every_endpoint(client):
     response = client.get("/api/v1/")
     assert response.status_code == 200
-    assert set(response.json()) == {*ENDPOINTS, "recommendations", "assessments"}
+    assert set(response.json()) == {*ENDPOINTS, "recommendations", "assessments", "statistics"}
     assert response.json()["states"] == "http://testserver/api/v1/states/"
 
 

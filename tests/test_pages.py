@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from followup.models import Assessment
-from followup.selectors import statistics_overview
+from followup.snapshots import statistics_recompute
 from recommendations.filters import RecommendationFilterSet
 from recommendations.models import Issue, Recommendation
 from recommendations.selectors import (
@@ -489,34 +489,27 @@ def test_filterset_accepts_codes_in_any_case(sample):
 # --- Statistics -------------------------------------------------------------------------------------------------
 
 
-def test_statistics_overview_counts_responses_categories_and_mid_term_implementation(sample):
-    stats = statistics_overview()
+def test_statistics_count_responses_categories_and_mid_term_implementation(client, sample):
+    statistics_recompute()
+    response = client.get(reverse("followup:statistics"))
 
-    cycles = {row["cycle"]: row for row in stats["responses"]["cycles"]}
-    assert (cycles[1]["total"], cycles[1]["accepted"], cycles[1]["percent_accepted"]) == (1, 1, 100.0)
-    assert (cycles[2]["total"], cycles[2]["accepted"], cycles[2]["noted"]) == (2, 1, 1)
-    assert stats["responses"]["overall"]["percent_accepted"] == 66.7
-
-    categories = {row["category"]: row["n"] for row in stats["action_categories"]}
-    assert categories[Recommendation.ActionCategory.SPECIFIC] == 2
-    assert categories[Recommendation.ActionCategory.CONSIDERING] == 1
-    assert categories[Recommendation.ActionCategory.MINIMAL] == 0
-
-    statuses = {row["status"]: row["n"] for row in stats["mid_term_statuses"]}
-    assert statuses == {S.NOT_IMPLEMENTED: 1, S.PARTIALLY_IMPLEMENTED: 1, S.FULLY_IMPLEMENTED: 0, S.NO_INFORMATION: 1}
-
+    rows = {attrs["id"]: text for _tag, attrs, text in _elements(response, "tr", id=None)}
+    # Columns: recommendations, assessed, not, partially, fully implemented, % triggered, % fully, % coverage.
+    assert rows["cycle-1"].startswith("Cycle 1 1 0 0 0 0 – – 0.0%")
+    assert rows["cycle-2"].startswith("Cycle 2 2 2 1 1 0 50.0% 0.0% 100.0%")
+    assert rows["action_category-5"].startswith("5 – Specific action 2 1 ")
+    assert rows["action_category-3"].startswith("3 – Considering action 1 1 ")
+    assert "action_category-1" not in rows  # no recommendation asks for minimal action
     # Assessed: ratify (partial) and shelters (not implemented); Kenya's only says "no information".
     # The draft "fully implemented" on ratify is not public and does not count.
-    mid = stats["mid_term"]
-    assert (mid["total"], mid["assessed"], mid["triggered"]) == (3, 2, 1)
-    assert mid["percent_triggered"] == 50.0
-    assert mid["percent_coverage"] == 66.7
-    by_response = {row["response"]: row for row in mid["by_response"]}
-    assert by_response["accepted"]["percent_triggered"] == 100.0
-    assert by_response["noted"]["percent_triggered"] == 0.0
+    assert _text_of(response, data_stat="triggered") == "50.0%"
+    assert _text_of(response, data_stat="coverage") == "66.7%"
+    assert _text_of(response, data_stat="recommendations") == "3"
+    assert rows["response-accepted"].startswith("Accepted 2 1 0 1 0 100.0% 0.0% 50.0%")
+    assert rows["response-noted"].startswith("Noted 1 1 1 0 0 0.0% 0.0% 100.0%")
 
 
-def test_statistics_ignore_next_review_assessments_at_mid_term(sample):
+def test_statistics_ignore_next_review_assessments_at_mid_term(client, sample):
     AssessmentFactory(
         recommendation=sample["shelters"],
         organisation=OrganisationFactory(name="Later Org"),
@@ -525,22 +518,24 @@ def test_statistics_ignore_next_review_assessments_at_mid_term(sample):
         status=S.FULLY_IMPLEMENTED,
         assessed_on=datetime.date(2017, 1, 1),
     )
-    assert statistics_overview()["mid_term"]["triggered"] == 1
+    statistics_recompute()
+    assert _text_of(client.get(reverse("followup:statistics")), data_stat="triggered") == "50.0%"
+    next_review = client.get(reverse("followup:statistics") + "?phase=next_review")
+    assert _text_of(next_review, data_stat="triggered") == "100.0%"
 
 
-def test_statistics_page_presents_the_figures_with_a_method_note(client, sample, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):
+def test_statistics_page_presents_the_figures_with_a_method_link(client, sample, django_assert_max_num_queries):
+    statistics_recompute()
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("followup:statistics"))
     text = _text(response)
 
-    assert "Share of recommendations with at least one public mid-term assessment that reported" in text
-    assert "partial or full implementation" in text
-    assert _text_of(response, data_stat="triggered") == "50.0%"
-    assert _text_of(response, data_stat="coverage") == "66.7%"
+    assert "How these figures are computed" in text
+    assert "50.0% of the assessed recommendations triggered action: 100.0% of accepted and 0.0% of noted ones" in text
     assert "Cycle 1" in text and "Cycle 2" in text and "All cycles" in text
     assert "5 – Specific action" in text
     assert response.content.decode().count('class="bar') >= 10
-    assert 'width="66.7"' in response.content.decode()
+    assert 'width="100.0"' in response.content.decode()
 
 
 def test_pages_work_on_an_empty_database(client):
