@@ -8,7 +8,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from followup.models import ApiToken, Assessment, Invitation, Membership, Organisation, StatisticsSnapshot, User
+from followup.models import (
+    ApiToken,
+    Assessment,
+    DataDump,
+    Invitation,
+    Membership,
+    Organisation,
+    StatisticsSnapshot,
+    User,
+)
 from followup.status import implementation_status_refresh
 from uprtrax.admin_paginator import LargeTableAdminMixin
 
@@ -181,6 +190,16 @@ class StatisticsSnapshotAdmin(ReadOnlyAdmin):
                     "duration_seconds")  # fmt: skip
     list_filter = ("phase", "rule", "cycle", "include_pledges")
     ordering = ("phase", "rule", "include_pledges", "cycle")
+
+
+@admin.register(DataDump)
+class DataDumpAdmin(ReadOnlyAdmin):
+    """The public data dump's builds: the Celery job writes them (followup/dumps), or `manage.py build_dumps`. The
+    newest succeeded one is served at /dumps/; its manifest is shown in full on its page."""
+
+    list_display = ("started_at", "status", "finished_at", "data_as_of", "size", "duration_seconds", "directory")
+    list_filter = ("status",)
+    ordering = ("-started_at", "-id")
 
 
 @admin.register(Assessment.history.model)

@@ -1,7 +1,8 @@
 """Follow-up assessments in the API, at /api/v1/assessments/.
 
     GET    /assessments/                  what the requester may see (anonymous: public ones), filtered by
-                                          AssessmentFilterSet (followup/filters.py), in pages (`page`, `page_size`)
+                                          AssessmentFilterSet (followup/filters.py), paged by cursor (`cursor`,
+                                          `page_size`) in an `ordering`; `fields`/`omit` choose the fields shown
     GET    /assessments/<id>/             one (404 when unknown or not the requester's to see)
     POST   /assessments/                  {organisation (slug), recommendation (id), status, comment, evidence_urls
                                           (list), assessed_on, phase (optional: by the date), visibility} -> 201
@@ -11,17 +12,29 @@
     POST   /assessments/bulk/             {organisation, recommendations: [ids], status, comment, evidence_urls,
                                           assessed_on, phase, visibility, replace, seen_at} -> 200 with the counts
 
-Writes go through followup.services.assessments (permissions, history, versions, all or nothing). Errors: 400
-{"field": ["message naming the value"]}, 401 for a bad token, 403 for an organisation that is not the
-requester's or a read-only token, 404, 409 {"detail", "current"} for a change the writer has not seen.
+Writes go through followup.services.assessments (permissions, history, versions, all or nothing). Errors, in the
+API's shape (uprtrax.api_errors): 400 `validation_error` with `fields` (a field unknown to the write is refused
+too), 401 for a bad token or none, 403 for an organisation that is not the requester's or a read-only token, 404,
+409 `conflict` with `current` (the assessment as it now is; null when it is a colleague's draft) for a change the
+writer has not seen, or with `conflicts` (recommendation ids) for a bulk write.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
@@ -31,8 +44,11 @@ from followup.filters import AssessmentFilterSet
 from followup.models import Assessment, Organisation
 from followup.services import assessments as services
 from recommendations.models import Recommendation
+from uprtrax.api_errors import Conflict, UnknownFieldsRefused, error_body, errors
+from uprtrax.api_fields import FieldSelectionMixin, SelectableFieldsSerializerMixin
+from uprtrax.api_lists import KeysetCursorPagination, OrderedListMixin, OrderingBackend
+from uprtrax.api_parsers import JSONParser
 
-PAGE_SIZE_MAX = 100
 EVIDENCE_ITEMS_MAX = 100  # items read from a request; rules.EVIDENCE_MAX says how many are kept
 
 
@@ -45,33 +61,51 @@ class OrganisationBriefSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "kind"]
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class _DateIsSet(serializers.BooleanField):
+    """True when the assessment's date field `of` is set (deleted_at, hidden_at)."""
+
+    def __init__(self, of: str, **kwargs):
+        self.of = of
+        super().__init__(source="*", required=False, **kwargs)
+
+    def to_representation(self, assessment):
+        return getattr(assessment, self.of) is not None
+
+
+class AssessmentSerializer(SelectableFieldsSerializerMixin, serializers.ModelSerializer):
     """An assessment; with `deleted`, `hidden` and `hidden_reason` for its organisation's members and moderators
-    (the only people, with admins, who see deleted or hidden ones)."""
+    (the only people, with admins, who see deleted or hidden ones). Those three are not read-only fields, so that
+    the schema shows them as optional: this serializer only ever writes a representation."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:assessment-detail")
-    recommendation = serializers.IntegerField(source="recommendation_id")
+    recommendation = serializers.IntegerField(source="recommendation_id", help_text="The recommendation's id.")
     organisation = OrganisationBriefSerializer()
+    deleted = _DateIsSet("deleted_at", help_text="Deleted (and restorable by a moderator). Members and moderators.")
+    hidden = _DateIsSet("hidden_at", help_text="Hidden by a moderator. Members and moderators only.")
+    hidden_reason = serializers.CharField(required=False, help_text="Why a moderator hid it. Members and moderators.")
+
+    MEMBERS_ONLY = ("deleted", "hidden", "hidden_reason")
 
     class Meta:
         model = Assessment
         fields = ["id", "url", "recommendation", "organisation", "phase", "status", "comment", "evidence_urls",
-                  "assessed_on", "visibility", "version", "created_at", "updated_at"]  # fmt: skip
-        read_only_fields = fields
+                  "assessed_on", "visibility", "version", "created_at", "updated_at", "deleted", "hidden",
+                  "hidden_reason"]  # fmt: skip
+        read_only_fields = fields[:13]
 
     def to_representation(self, assessment):
         data = super().to_representation(assessment)
         user = self.context["request"].user
-        if permissions.is_moderator(user) or assessment.organisation_id in permissions.roles(user):
-            data["deleted"] = assessment.deleted_at is not None
-            data["hidden"] = assessment.hidden_at is not None
-            data["hidden_reason"] = assessment.hidden_reason
+        if not (permissions.is_moderator(user) or assessment.organisation_id in permissions.roles(user)):
+            for name in self.MEMBERS_ONLY:
+                data.pop(name, None)
         return data
 
 
 # --- Writing: the shape of what comes in (the services check the values and name them) ---------------------------
 
 
+@extend_schema_field({"type": "integer", "minimum": 1})
 class IdField(serializers.Field):
     """A whole number from 1 (an id, a version); the message names the value given."""
 
@@ -91,6 +125,7 @@ class IdField(serializers.Field):
         return value
 
 
+@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": rules.BULK_MAX})
 class IdListField(serializers.Field):
     """A list of ids, refused before it is read when it is longer than rules.BULK_MAX."""
 
@@ -122,6 +157,15 @@ class IdListField(serializers.Field):
         return value
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}, "maxItems": EVIDENCE_ITEMS_MAX},
+            {"type": "string", "description": "One address per line."},
+        ],
+        "nullable": True,
+    }
+)
 class EvidenceField(serializers.Field):
     """Web addresses: a list (or text, one address per line); rules.evidence_parse checks them."""
 
@@ -170,17 +214,29 @@ class NamedDateTimeField(serializers.DateTimeField):
             self.fail("named", value=str(value)[:40])
 
 
-class AssessmentFieldsSerializer(serializers.Serializer):
+def _choice_text(choices, *, nullable: bool = False) -> type[serializers.CharField]:
+    """Text that the services check against these choices (naming a wrong value); the schema lists them."""
+
+    @extend_schema_field(serializers.ChoiceField(choices=choices.choices, allow_null=nullable, allow_blank=nullable))
+    class ChoiceText(serializers.CharField):
+        pass
+
+    return ChoiceText
+
+
+class AssessmentFieldsSerializer(UnknownFieldsRefused, serializers.Serializer):
     """What an assessment says. Choices and limits are checked by services.assessment_input, which names the value
     at fault: a status that does not exist, a comment of 100,000 characters, a link that is not http(s)."""
 
-    status = serializers.CharField(allow_blank=True)
-    comment = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
-    evidence_urls = EvidenceField(required=False)
+    status = _choice_text(Assessment.Status)(allow_blank=True, help_text="How far the recommendation is implemented.")
+    comment = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False,
+                                    help_text="Plain text, at most 10,000 characters.")  # fmt: skip
+    evidence_urls = EvidenceField(required=False, help_text="Up to 10 http(s) addresses.")
     assessed_on = NamedDateField(required=False, allow_null=True, help_text="YYYY-MM-DD; today when not given.")
-    phase = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                  help_text="mid_term or next_review; by the date when not given.")  # fmt: skip
-    visibility = serializers.CharField(required=False, help_text="draft (the default), organisation or public.")
+    phase = _choice_text(Assessment.Phase, nullable=True)(
+        required=False, allow_blank=True, allow_null=True, help_text="By the date when not given."
+    )
+    visibility = _choice_text(Assessment.Visibility)(required=False, help_text="draft when not given.")
 
     def given(self, base: dict | None = None) -> services.AssessmentInput:
         """The checked input, the fields not sent taken from `base` (PATCH) or their defaults."""
@@ -204,6 +260,12 @@ class AssessmentCreateSerializer(AssessmentFieldsSerializer):
 
 
 class AssessmentUpdateSerializer(AssessmentFieldsSerializer):
+    # A representation read may be sent back whole: its read-only keys are ignored (organisation and
+    # recommendation, below, must name the assessment's own).
+    ignored_fields = AssessmentFieldsSerializer.ignored_fields | {
+        "id", "url", "created_at", "updated_at", "deleted", "hidden", "hidden_reason",
+    }  # fmt: skip
+
     version = IdField(noun="a version", help_text="The version read: a change made since then is refused (409).")
     # Accepted so that a representation read can be sent back; they must name the assessment's own.
     organisation = serializers.JSONField(required=False)
@@ -239,22 +301,155 @@ def _organisation(slug: str) -> Organisation:
     return organisation
 
 
+# --- What the schema says of the answers ------------------------------------------------------------------------
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField(help_text="Assessments created.")
+    updated = serializers.IntegerField(help_text="Existing assessments replaced (with `replace`).")
+    kept = serializers.IntegerField(help_text="Existing assessments left as they were (without `replace`).")
+    drafts_of_others = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Recommendations with a colleague's draft, left alone."
+    )
+    recommendations = serializers.ListField(child=serializers.IntegerField(), help_text="The recommendations written.")
+
+
+def _conflict_response(name: str, extra: dict, description: str, example: dict) -> OpenApiResponse:
+    detail = inline_serializer(
+        f"{name}Detail",
+        {"code": serializers.CharField(), "message": serializers.CharField(), **extra},
+    )
+    return OpenApiResponse(
+        response=inline_serializer(name, {"error": detail}),
+        description=description,
+        examples=[OpenApiExample(name, value=example, status_codes=["409"], response_only=True)],
+    )
+
+
+EDIT_CONFLICT = _conflict_response(
+    "AssessmentConflict",
+    {
+        "current": AssessmentSerializer(
+            allow_null=True, help_text="The assessment as it now is (null: a colleague's draft)."
+        )
+    },
+    "Someone changed the assessment since the version given, or it exists already (`conflict`): nothing was "
+    "written; `current` is the assessment as it now is.",
+    error_body(
+        code="conflict",
+        message="editor_a changed this assessment (version 2) after the version 1 you read: nothing was saved.",
+        current={"id": 31, "version": 2, "status": "fully_implemented", "...": "..."},
+    ),
+)
+BULK_CONFLICT = _conflict_response(
+    "BulkConflict",
+    {"conflicts": serializers.ListField(child=serializers.IntegerField(), help_text="Recommendation ids.")},
+    "Someone else changed some of these assessments after `seen_at` (`conflict`): nothing was written.",
+    error_body(
+        code="conflict",
+        message="Changed by others since you loaded the list: #1042. Nothing was saved.",
+        conflicts=[1042],
+    ),
+)
+_VERSION = OpenApiParameter(
+    "version",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    required=True,
+    description="The version read: a change made since is refused (409).",
+)
+_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The assessment's id.")
+_CREATE_EXAMPLE = OpenApiExample(
+    "A public assessment",
+    value={
+        "organisation": "my-cso",
+        "recommendation": 1042,
+        "status": "partially_implemented",
+        "comment": "A bill was tabled.",
+        "evidence_urls": ["https://example.org/bill"],
+        "assessed_on": "2025-03-01",
+        "visibility": "public",
+    },
+    request_only=True,
+)
+_WRITE_ERRORS = errors(400, 403)
+
+
+def _edit_schema(summary: str, description: str):
+    return extend_schema(
+        summary=summary,
+        description=description,
+        parameters=[_ID],
+        request=AssessmentUpdateSerializer,
+        responses={200: AssessmentSerializer, **_WRITE_ERRORS, **errors(404), 409: EDIT_CONFLICT},
+    )
+
+
 # --- The viewset ------------------------------------------------------------------------------------------------
 
 
-class AssessmentPages(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = PAGE_SIZE_MAX
+# Orders of the cursor pages, each read from an index: the primary key, or the unique constraint's (recommendation,
+# organisation, phase), which is the model's default order.
+ORDERINGS = {
+    "recommendation": ("recommendation_id", "organisation_id", "phase"),
+    "-recommendation": ("-recommendation_id", "-organisation_id", "-phase"),
+    "id": ("id",),
+    "-id": ("-id",),
+}
 
-    def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and (not raw.isdigit() or not 1 <= int(raw) <= PAGE_SIZE_MAX):
-            raise ValidationError({"page_size": [f"A page holds 1 to {PAGE_SIZE_MAX} assessments, not “{raw[:20]}”."]})
-        return super().get_page_size(request)
 
-
+@extend_schema_view(
+    list=extend_schema(
+        summary="List assessments",
+        description="What the caller may see: anonymous callers the public assessments; members also their "
+        "organisations' shared ones and their own drafts; moderators hidden and deleted ones. Filters combine; a "
+        "repeated parameter gives alternatives.",
+        responses={200: AssessmentSerializer(many=True), **errors(400, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One assessment",
+        parameters=[_ID],
+        responses={200: AssessmentSerializer, **errors(404)},
+    ),
+    create=extend_schema(
+        summary="Record an assessment",
+        description="A member records their organisation's assessment of one recommendation (one per organisation, "
+        "recommendation and phase). The phase defaults from the date: mid-term before the state's next review, "
+        "next review after.",
+        request=AssessmentCreateSerializer,
+        examples=[_CREATE_EXAMPLE],
+        responses={201: AssessmentSerializer, **_WRITE_ERRORS, 409: EDIT_CONFLICT},
+    ),
+    update=_edit_schema(
+        "Replace an assessment's statement",
+        "Status, comment, links, date and visibility, with the `version` read. The organisation, the recommendation "
+        "and the phase do not change (a representation read may be sent back whole).",
+    ),
+    partial_update=_edit_schema(
+        "Change some of an assessment's fields", "The fields sent, with the `version` read (required)."
+    ),
+    destroy=extend_schema(
+        summary="Delete an assessment",
+        description="A soft delete, which a moderator can undo; with the `version` read.",
+        parameters=[_ID, _VERSION],
+        responses={204: None, **_WRITE_ERRORS, **errors(404), 409: EDIT_CONFLICT},
+    ),
+    bulk=extend_schema(
+        summary="Record one assessment for many recommendations",
+        description=f"One status, comment and links for up to {rules.BULK_MAX:,} recommendations of one "
+        "organisation, all or nothing. Existing assessments are kept unless `replace`; a colleague's draft is "
+        "never touched.",
+        request=AssessmentBulkSerializer,
+        responses={200: BulkResultSerializer, **_WRITE_ERRORS, 409: BULK_CONFLICT},
+    ),
+)
 class AssessmentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    FieldSelectionMixin,
+    OrderedListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Follow-up assessments: each one organisation's statement on how far one recommendation was implemented, at
     mid-term or at the next review. Filters: `recommendation`, `organisation` (slug), `organisation_kind`,
@@ -263,25 +458,32 @@ class AssessmentViewSet(
 
     serializer_class = AssessmentSerializer
     filterset_class = AssessmentFilterSet
-    pagination_class = AssessmentPages
+    filter_backends = [DjangoFilterBackend, OrderingBackend]
+    pagination_class = KeysetCursorPagination
+    orderings = ORDERINGS
+    ordering_default = "recommendation"
     permission_classes = [IsAuthenticatedOrReadOnly, TokenScope]
+    parser_classes = [JSONParser]  # writes are JSON: a form's strings cannot say null, a list or a number
     token_writes = True  # followup.api_auth: tokens may write here (with the scope)
 
     def get_queryset(self):
-        return permissions.visible_assessments(self.request.user).select_related("organisation")
+        queryset = permissions.visible_assessments(self.request.user)
+        if self.action != "list" or self.wants("organisation"):
+            queryset = queryset.select_related("organisation")
+        return queryset
 
     def _shown(self, assessment: Assessment, code: int = status.HTTP_200_OK) -> Response:
         body = AssessmentSerializer(assessment, context=self.get_serializer_context()).data
         headers = {"Location": str(body["url"])} if code == status.HTTP_201_CREATED else None  # a plain str for WSGI
         return Response(body, status=code, headers=headers)
 
-    def _conflict(self, error: services.AssessmentConflict, message: str = "") -> Response:
+    def _conflict(self, error: services.AssessmentConflict, message: str = "") -> Conflict:
         """409: what happened, and the assessment as it now is (unless it is a colleague's draft)."""
         current = error.current
         shown = None
         if permissions.can_see(self.request.user, current):
             shown = AssessmentSerializer(current, context=self.get_serializer_context()).data
-        return Response({"detail": message or str(error), "current": shown}, status=status.HTTP_409_CONFLICT)
+        return Conflict(message or str(error), extra={"current": shown})
 
     def create(self, request):
         data = AssessmentCreateSerializer(data=request.data)
@@ -306,11 +508,11 @@ class AssessmentViewSet(
             raise _bad_request(error) from None
         except services.AssessmentConflict as error:
             current = error.current
-            return self._conflict(error, (
+            raise self._conflict(error, (
                 f"{organisation.name} has an assessment of recommendation {recommendation.pk} at the phase "
                 f"{current.phase} already (id {current.pk}, version {current.version}): change it with PUT or "
                 "PATCH, giving its version."
-            ))  # fmt: skip
+            )) from None  # fmt: skip
         return self._shown(assessment, status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
@@ -336,7 +538,7 @@ class AssessmentViewSet(
         except DjangoValidationError as error:
             raise _bad_request(error) from None
         except services.AssessmentConflict as error:
-            return self._conflict(error)
+            raise self._conflict(error) from None
         return self._shown(assessment)
 
     def partial_update(self, request, pk=None):
@@ -353,7 +555,7 @@ class AssessmentViewSet(
         except DjangoPermissionDenied as error:
             raise PermissionDenied(str(error)) from None
         except services.AssessmentConflict as error:
-            return self._conflict(error)
+            raise self._conflict(error) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=False, methods=["post"])
@@ -379,7 +581,7 @@ class AssessmentViewSet(
             raise _bad_request(error) from None
         except services.BulkConflict as error:
             conflicts = sorted(a.recommendation_id for a in error.conflicts)
-            return Response({"detail": str(error), "conflicts": conflicts}, status=status.HTTP_409_CONFLICT)
+            raise Conflict(str(error), extra={"conflicts": conflicts}) from None
         return Response({
             "created": result.created,
             "updated": result.updated,

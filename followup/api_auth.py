@@ -6,6 +6,7 @@ loudly, not quietly see only public data. A token writes only where a view says 
 the assessments), and only with the scope `write_assessments` (TokenScope); every other write by token is refused.
 """
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -57,3 +58,23 @@ class TokenScope(BasePermission):
         if request.method in SAFE_METHODS or not isinstance(request.auth, ApiToken):
             return True
         return request.auth.scope == ApiToken.Scope.WRITE_ASSESSMENTS
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """The token scheme in the OpenAPI schema (drf-spectacular finds it by its target class)."""
+
+    target_class = ApiTokenAuthentication
+    name = "ApiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "upx_…",
+            "description": (
+                "A personal API token, created on your profile page (Account → API tokens) and shown once: "
+                "`Authorization: Bearer upx_…`. Scope `read` reads what you may see on the site; "
+                "`write_assessments` also writes your organisations' assessments. A malformed, unknown or revoked "
+                "token is refused with 401."
+            ),
+        }

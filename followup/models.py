@@ -1,11 +1,12 @@
-"""Who follows up (users, organisations, memberships, invitations, API tokens) and what they say (assessments,
-with their history)."""
+"""Who follows up (users, organisations, memberships, invitations, API tokens), what they say (assessments, with
+their history), and what is made of it for everyone (statistics snapshots, public data dumps)."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from recommendations.models import Recommendation
@@ -261,3 +262,39 @@ class StatisticsSnapshot(models.Model):
 
     def __str__(self):
         return f"Statistics {self.phase} {self.rule} cycle {self.cycle or 'all'} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class DataDump(models.Model):
+    """One build of the public data dump (followup/dumps): CSV files per table and one JSON Lines file, gzipped,
+    under MEDIA_ROOT/dumps/<directory>/. The latest succeeded build is what /dumps/<name> serves and
+    /api/v1/dumps/ describes; the few before it stay on disk (UPRTRAX_DUMPS_KEEP), older ones are removed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        REMOVED = "removed", "Removed (its files deleted, a newer one kept)"
+
+    status = models.CharField(max_length=10, choices=Status, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    data_as_of = models.DateTimeField(null=True, blank=True, help_text="The moment of the data it holds.")
+    directory = models.CharField(max_length=100, blank=True, help_text="Its folder under MEDIA_ROOT/dumps/.")
+    rows = models.JSONField(default=dict, blank=True, help_text="Rows per table.")
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes of its files, compressed.")
+    manifest = models.JSONField(default=dict, blank=True, help_text="What /api/v1/dumps/ shows (manifest.json).")
+    duration_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # What is served must exist whole: a succeeded dump names its folder and when it finished.
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | (Q(finished_at__isnull=False) & ~Q(directory="")),
+                name="datadump_succeeded_is_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Data dump {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"

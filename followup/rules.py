@@ -56,6 +56,8 @@ def evidence_parse(value: str | list[str] | None) -> list[str]:
         try:
             if len(item) > URL_MAX:
                 raise ValidationError("too long")
+            if any(ord(character) < 32 for character in item):  # URLValidator lets a NUL through; PostgreSQL not
+                raise ValidationError("control character")
             _url_check(item)
         except ValidationError:
             shown = item if len(item) <= 80 else item[:77] + "…"

@@ -1,21 +1,33 @@
 """Read-only API for recommendations and their themes: /api/v1/recommendations/ and /api/v1/issues/.
 
 The recommendations endpoint takes exactly the search page's parameters (one FilterSet serves the page, the export
-and the API). Without a text search the list is paged by cursor (newest first by id), so that a page deep in a
-million rows costs as little as the first; with one, by relevance in numbered pages, up to a stated depth.
+and the API). Without a text search the list is paged by cursor, in one of four orders (`ordering`: `-session`, the
+default, `session`, `-id`, `id`), each served by an index, so that a page deep in a million rows costs as little as
+the first; with one, by relevance in numbered pages, up to a stated depth. `fields`/`omit` choose the fields shown
+(uprtrax.api_fields).
 """
 
 from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.exceptions import ValidationError
 
 from followup.models import Assessment
-from recommendations.filters import SORT_RELEVANCE, RecommendationFilterSet
+from recommendations.filters import SORT_DATE, SORT_OLDEST, SORT_RELEVANCE, SORT_STATE, RecommendationFilterSet
 from recommendations.models import Issue, Recommendation
-from reviews.models import State
-
-PAGE_SIZE_MAX = 100
+from reviews.api import StateBriefSerializer
+from reviews.models import Review, State
+from uprtrax.api_fields import FieldSelectionMixin, SelectableFieldsSerializerMixin, fields_parameters
+from uprtrax.api_lists import (
+    ORDERING_PARAM,
+    KeysetCursorPagination,
+    OrderedListMixin,
+    OrderingBackend,
+    Pages,
+    ordering_description,
+)
 
 
 class IssueSerializer(serializers.ModelSerializer):
@@ -26,23 +38,27 @@ class IssueSerializer(serializers.ModelSerializer):
         fields = ["url", "slug", "name"]
 
 
-class IssueViewSet(viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="Issues (themes)", description="UPR Info's 54 issues, by name."),
+    retrieve=extend_schema(
+        summary="One issue",
+        description="An issue by its slug: `/issues/womens-rights/`.",
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The issue's slug.")],
+    ),
+)
+class IssueViewSet(OrderedListMixin, viewsets.ReadOnlyModelViewSet):
     """UPR Info's issues (themes), by slug: `/issues/womens-rights/`."""
 
-    queryset = Issue.objects.order_by("name")
+    queryset = Issue.objects.all()
     serializer_class = IssueSerializer
     lookup_field = "slug"
+    pagination_class = Pages
+    filter_backends = [OrderingBackend]
+    orderings = {"name": ("name",), "-name": ("-name",)}
+    ordering_default = "name"
 
 
 # --- Recommendations ------------------------------------------------------------------------------------------------
-
-
-class StateBriefSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:state-detail", lookup_field="iso3")
-
-    class Meta:
-        model = State
-        fields = ["url", "iso3", "short_name"]
 
 
 class IssueBriefSerializer(serializers.ModelSerializer):
@@ -60,11 +76,12 @@ class AssessmentPublicSerializer(serializers.ModelSerializer):
         fields = ["organisation", "organisation_kind", "phase", "status", "comment", "evidence_urls", "assessed_on"]
 
 
-class RecommendationSerializer(serializers.ModelSerializer):
+class RecommendationSerializer(SelectableFieldsSerializerMixin, serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:recommendation-detail")
     page = serializers.SerializerMethodField(help_text="The recommendation's page on the site.")
     state_under_review = StateBriefSerializer(source="review.state")
-    session = serializers.IntegerField(source="review.session.number")
+    # The session's number is kept on the recommendation itself (a database trigger): no join to read it.
+    session = serializers.IntegerField(source="session_number")
     cycle = serializers.IntegerField(source="review.session.cycle.number")
     year = serializers.IntegerField(source="review.session.year")
     report_symbol = serializers.CharField(source="review.report_symbol")
@@ -90,26 +107,9 @@ class RecommendationDetailSerializer(RecommendationSerializer):
         fields = [*RecommendationSerializer.Meta.fields, "assessments"]
 
 
-class NewestFirstCursor(CursorPagination):
-    """Newest first by id: the next page starts after the last id seen, whatever the depth."""
-
-    ordering = "-id"
-    page_size_query_param = "page_size"
-    max_page_size = PAGE_SIZE_MAX
-
-    def decode_cursor(self, request):
-        cursor = super().decode_cursor(request)
-        # DRF checks the cursor's form, not its position: an id that is not a number is a bad cursor, not a crash.
-        if cursor is not None and cursor.position is not None and not str(cursor.position).isdigit():
-            raise NotFound(self.invalid_cursor_message)
-        return cursor
-
-
-class RankedPages(PageNumberPagination):
+class RankedPages(Pages):
     """Numbered pages of a ranked text search, up to MAX_PAGE pages deep (narrow the search to go further)."""
 
-    page_size_query_param = "page_size"
-    max_page_size = PAGE_SIZE_MAX
     MAX_PAGE = 200
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -121,27 +121,107 @@ class RankedPages(PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
 
-def _page_size_check(request) -> None:
-    raw = request.query_params.get("page_size")
-    if raw is not None and (not raw.isdigit() or not 1 <= int(raw) <= PAGE_SIZE_MAX):
-        raise ValidationError({"page_size": [f"A page holds 1 to {PAGE_SIZE_MAX} recommendations, not “{raw[:20]}”."]})
+# Orders of the cursor pages, each read from an index: rec_session_desc_idx (session_number descending, id) forwards
+# or backwards, or the primary key. The search page's sort=date and sort=oldest are -session and session.
+ORDERINGS = {
+    "-session": ("-session_number", "id"),
+    "session": ("session_number", "-id"),
+    "-id": ("-id",),
+    "id": ("id",),
+}
+# Filters that select few rows, which may all lie far along the order's index (a state's reviews, an old session, a
+# rare issue): their rows are read through the filter's own index and sorted, instead of looked for along the order
+# (uprtrax.api_lists: sorted_after_filtering). A state under review or a session naming at most REVIEWS_SORTED
+# reviews (a state has one per cycle, a session about fifteen; about 1,300 rows each at a million recommendations);
+# an issue or a recommending state with at most LINKS_SORTED links (counted up to that bound, in its index).
+REVIEWS_SORTED = 24
+LINKS_SORTED = 20_000
+_LINKS = {
+    "issue": (Recommendation.issues.through, "issue__slug__in", str.lower),
+    "from": (Recommendation.recommending_states.through, "state__iso3__in", str.upper),
+}
+SORT_ORDERINGS = {SORT_DATE: "-session", SORT_OLDEST: "session"}
+
+_LIST_PARAMETERS = [
+    OpenApiParameter(
+        "page",
+        OpenApiTypes.INT,
+        description="With a text search (`q`) ranked by relevance: the page number, 1 to 200 (the list has a count "
+        "and numbered pages then, instead of a cursor).",
+    ),
+    OpenApiParameter(
+        ORDERING_PARAM,
+        OpenApiTypes.STR,
+        enum=list(ORDERINGS),
+        description=ordering_description(ORDERINGS, "-session")
+        + " `-session`: newest session first, each session in the report's order (the search page's "
+        "`sort=date`); `session`: the reverse (`sort=oldest`); `-id` and `id`: by entry, newest or oldest first "
+        "(to download everything, and later what was added since). With `cycle` or a range of sessions, the "
+        "session orders are the fast ones. Given with `q`, the results are in this order rather than by "
+        "relevance. The search page's `sort=state` is not offered: filter by state (`sur`) instead.",
+    ),
+]
 
 
-class RecommendationViewSet(viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(
+    list=extend_schema(
+        summary="Recommendations",
+        description="Recommendations and voluntary pledges with the search page's filters; several values by "
+        "repeating a parameter (`?sur=FRA&sur=DEU`: either). Without `q`: paged by cursor (follow `next`), in the "
+        "`ordering` asked for. With `q`: by relevance, in numbered pages (`page`), with a `count`.",
+        parameters=[*_LIST_PARAMETERS, *fields_parameters(RecommendationSerializer, "id,text,response")],
+        examples=[
+            OpenApiExample(
+                "Accepted recommendations to France on torture",
+                description="GET /api/v1/recommendations/?sur=FRA&issue=torture-and-other-cid-treatment&"
+                "response=accepted&fields=id,session,text",
+                value={
+                    "id": 103,
+                    "session": 43,
+                    "text": "Ratify the Optional Protocol to the Convention against Torture",
+                },
+                response_only=True,
+            )
+        ],
+    ),
+    retrieve=extend_schema(
+        summary="One recommendation",
+        description="A recommendation or voluntary pledge by its id, with its public assessments.",
+        parameters=fields_parameters(RecommendationDetailSerializer, "id,text,assessments"),
+    ),
+)
+class RecommendationViewSet(FieldSelectionMixin, OrderedListMixin, viewsets.ReadOnlyModelViewSet):
     """Recommendations and voluntary pledges, with the search page's filters: `q` (full text: words, "a phrase",
     -word), `sur`, `sur_region`, `from`, `from_region`, `org`, `session`, `cycle`, `response`, `action`, `issue`,
-    `status`, `kind`, `sort`; several values by repeating a parameter. Without `q`: newest first, paged by cursor
-    (follow `next`); with `q`: by relevance, in numbered pages. `page_size` up to 100."""
+    `status`, `kind`, `sort`; several values by repeating a parameter. Without `q`: in the `ordering` asked for
+    (newest session first by default), paged by cursor (follow `next`); with `q`: by relevance, in numbered pages.
+    `page_size` up to 100; `fields`/`omit` to choose the fields."""
 
     serializer_class = RecommendationSerializer
     filterset_class = RecommendationFilterSet
+    filter_backends = [DjangoFilterBackend, OrderingBackend]
+    pagination_class = KeysetCursorPagination  # what the schema describes; `paginator` picks per request
+    orderings = ORDERINGS
+    ordering_default = "-session"
 
     def get_queryset(self):
-        queryset = Recommendation.objects.select_related("review__state", "review__session__cycle").prefetch_related(
-            Prefetch("recommending_states", State.objects.order_by("short_name")),
-            Prefetch("issues", Issue.objects.order_by("name")),
-        )
-        if self.action == "retrieve":
+        queryset = Recommendation.objects.defer("search_vector", "natural_key")
+        related = []
+        if self.wants("state_under_review"):
+            related.append("review__state")
+        if self.wants("cycle"):
+            related.append("review__session__cycle")
+        elif self.wants("year"):
+            related.append("review__session")
+        elif self.wants("report_symbol"):
+            related.append("review")
+        if related:
+            queryset = queryset.select_related(*related)
+        if self.wants("recommending_states"):
+            queryset = queryset.prefetch_related(Prefetch("recommending_states", State.objects.order_by("short_name")))
+        if self.wants("issues"):
+            queryset = queryset.prefetch_related(Prefetch("issues", Issue.objects.order_by("name")))
+        if self.action == "retrieve" and self.wants("assessments"):
             public = Assessment.objects.public().select_related("organisation")
             queryset = queryset.prefetch_related(
                 Prefetch(
@@ -150,10 +230,71 @@ class RecommendationViewSet(viewsets.ReadOnlyModelViewSet):
             )
         return queryset
 
+    def _ranked(self) -> bool:
+        params = self.request.query_params
+        return bool(
+            params.get("q", "").strip()
+            and not params.get(ORDERING_PARAM, "").strip()
+            and params.get("sort", SORT_RELEVANCE) in ("", SORT_RELEVANCE)
+        )
+
+    def ordering_name(self) -> str:
+        """`ordering`, else the search page's `sort` where it has an index (date, oldest), else the default."""
+        params = self.request.query_params
+        sort = params.get("sort", "").strip()
+        if params.get(ORDERING_PARAM, "").strip() or sort not in (SORT_DATE, SORT_OLDEST, SORT_STATE):
+            return super().ordering_name()
+        if sort == SORT_STATE:
+            raise ValidationError({
+                "sort": ["The API does not sort by state under review: filter by it (sur=FRA), or give an ordering: "
+                         f"{', '.join(self.orderings)}."]
+            })  # fmt: skip
+        return SORT_ORDERINGS[sort]
+
     def filter_queryset(self, queryset):
         # The search's filters (and its default of recommendations only) choose lists, not one by its id: a
-        # voluntary pledge is found by its id too.
-        return queryset if self.action == "retrieve" else super().filter_queryset(queryset)
+        # voluntary pledge is found by its id too. A ranked search keeps the FilterSet's order (relevance).
+        if self.action == "retrieve":
+            return queryset
+        backends = [DjangoFilterBackend] if self._ranked() else self.filter_backends
+        for backend in backends:
+            queryset = backend().filter_queryset(self.request, queryset, self)
+        if self._ranked():
+            return queryset
+        reviews = self._reviews_named()
+        if reviews is not None:
+            queryset = queryset.filter(review_id__in=reviews)
+        # Read by uprtrax.api_lists.KeysetCursorPagination.
+        self.sorted_after_filtering = reviews is not None or self._links_few()
+        return queryset
+
+    def _codes(self, name: str, normalise=str.strip) -> list[str]:
+        return [normalise(value.strip()) for value in self.request.query_params.getlist(name) if value.strip()]
+
+    def _reviews_named(self) -> list[int] | None:
+        """The reviews that `sur` and `session` narrow the list to (checked by the FilterSet), when they are few; a
+        session alone only for the id orders (the session orders find a session's rows in their own index)."""
+        states, sessions = self._codes("sur", str.upper), [int(value) for value in self._codes("session")]
+        if not (states or (sessions and self.ordering_name() in ("-id", "id"))):
+            return None
+        reviews = Review.objects.all()
+        if states:
+            reviews = reviews.filter(state__iso3__in=states)
+        if sessions:
+            reviews = reviews.filter(session__number__in=sessions)
+        ids = list(reviews.order_by().values_list("id", flat=True)[: REVIEWS_SORTED + 1])
+        return ids if len(ids) <= REVIEWS_SORTED else None
+
+    def _links_few(self) -> bool:
+        """Whether `issue` or `from` names values with few links (at most LINKS_SORTED, counted up to that)."""
+        for name, (links, lookup, normalise) in _LINKS.items():
+            codes = self._codes(name, normalise)
+            if (
+                codes
+                and links.objects.filter(**{lookup: codes}).values("pk")[: LINKS_SORTED + 1].count() <= LINKS_SORTED
+            ):
+                return True
+        return False
 
     def get_serializer_class(self):
         return RecommendationDetailSerializer if self.action == "retrieve" else RecommendationSerializer
@@ -161,12 +302,6 @@ class RecommendationViewSet(viewsets.ReadOnlyModelViewSet):
     @property
     def paginator(self):
         if not hasattr(self, "_paginator"):
-            ranked = self.request.query_params.get("q", "").strip() and self.request.query_params.get(
-                "sort", SORT_RELEVANCE
-            ) in ("", SORT_RELEVANCE)
-            self._paginator = RankedPages() if ranked else NewestFirstCursor()
+            ranked = getattr(self, "request", None) is not None and self._ranked()
+            self._paginator = RankedPages() if ranked else KeysetCursorPagination()
         return self._paginator
-
-    def list(self, request, *args, **kwargs):
-        _page_size_check(request)
-        return super().list(request, *args, **kwargs)

@@ -217,30 +217,30 @@ class RecommendationFilterSet(django_filters.FilterSet):
     def filter_text(self, queryset, name, value):
         return search.text_filter(queryset, value) if value else queryset
 
-    def filter_sur(self, queryset, name, value):
+    def filter_sur(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
         return queryset.filter(review__state_id__in=self._ids("state", value))
 
-    def filter_sur_region(self, queryset, name, value):
+    def filter_sur_region(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
         return queryset.filter(review__state__regional_group_id__in=self._ids("region", value))
 
-    def filter_from(self, queryset, name, value):
+    def filter_from(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
         links = _LINK_STATES.objects.filter(recommendation_id=OuterRef("pk"), state_id__in=self._ids("state", value))
         return queryset.filter(Exists(links))
 
-    def filter_from_region(self, queryset, name, value):
+    def filter_from_region(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
         states = self.reference.states_in_regions(self._ids("region", value))
         links = _LINK_STATES.objects.filter(recommendation_id=OuterRef("pk"), state_id__in=states)
         return queryset.filter(Exists(links))
 
-    def filter_org(self, queryset, name, value):
+    def filter_org(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
         states = self.reference.states_in_organisations(self._ids("organisation", value))
         links = _LINK_STATES.objects.filter(recommendation_id=OuterRef("pk"), state_id__in=states)
         return queryset.filter(Exists(links))
 
-    def filter_session(self, queryset, name, value):
+    def filter_session(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
         return queryset.filter(session_number__in=[int(v) for v in value])
 
-    def filter_cycle(self, queryset, name, value):
+    def filter_cycle(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
         return queryset.filter(session_number__in=self.reference.sessions_in_cycles([int(v) for v in value]))
 
     def filter_response(self, queryset, name, value):
@@ -249,7 +249,7 @@ class RecommendationFilterSet(django_filters.FilterSet):
     def filter_action(self, queryset, name, value):
         return queryset.filter(action_category__in=[int(v) for v in value])
 
-    def filter_issue(self, queryset, name, value):
+    def filter_issue(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
         links = _LINK_ISSUES.objects.filter(recommendation_id=OuterRef("pk"), issue_id__in=self._ids("issue", value))
         return queryset.filter(Exists(links))
 

@@ -3,7 +3,7 @@
 import datetime
 import difflib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass
 
 from django.conf import settings
@@ -258,6 +258,18 @@ def session_get(*, number: int) -> Session:
         bounds = Session.objects.aggregate(first=Min("number"), last=Max("number"))
         known = f"known sessions are {bounds['first']}–{bounds['last']}" if bounds["first"] else "no session is known"
         raise UnknownSession(f"Unknown session {number}: {known}.") from None
+
+
+def review_tallies(*, review_ids: Iterable[int]) -> dict[int, Tally]:
+    """Review id -> its recommendations counted by response and implementation: one grouped query over the
+    recommendations of these reviews only (a page of the API's list), through their review_id index."""
+    rows = (
+        Recommendation.objects.filter(review_id__in=list(review_ids))
+        .values("review_id")
+        .annotate(**_tally_counts())
+        .order_by()
+    )
+    return {row["review_id"]: Tally.of(row) for row in rows}
 
 
 def session_reviews_with_counts(*, session: Session) -> list[Review]:

@@ -9,7 +9,16 @@ from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 
-from followup.models import ApiToken, Assessment, Invitation, Membership, Organisation, StatisticsSnapshot, User
+from followup.models import (
+    ApiToken,
+    Assessment,
+    DataDump,
+    Invitation,
+    Membership,
+    Organisation,
+    StatisticsSnapshot,
+    User,
+)
 from recommendations.models import ImportMapping, ImportRun, Issue, Recommendation
 from reviews.models import Cycle, IntergovernmentalOrganisation, RegionalGroup, Review, Session, State, StateAlias
 from tests.factories import (
@@ -76,7 +85,7 @@ ADMIN_MODELS = [
     ImportMapping,
 ]
 # Written by the import service only: listed and shown, never added or changed by hand.
-READ_ONLY_ADMIN_MODELS = [ImportRun, Invitation, ApiToken, StatisticsSnapshot, Assessment.history.model]
+READ_ONLY_ADMIN_MODELS = [ImportRun, Invitation, ApiToken, StatisticsSnapshot, DataDump, Assessment.history.model]
 BIG_TABLES = [Review, Recommendation, Assessment]
 
 

@@ -1,4 +1,5 @@
-"""The read-only reference endpoints of /api/v1/: states, sessions, regional groups, cycles and issues."""
+"""The read-only reference endpoints of /api/v1/: states, sessions, regional groups, intergovernmental
+organisations, cycles and issues."""
 
 import pytest
 from django.urls import reverse
@@ -11,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
     "regional-groups": RegionalGroup,
+    "intergovernmental-organisations": IntergovernmentalOrganisation,
     "cycles": Cycle,
     "sessions": Session,
     "states": State,
@@ -21,7 +23,8 @@ ENDPOINTS = {
 def test_api_root_lists_every_endpoint(client):
     response = client.get("/api/v1/")
     assert response.status_code == 200
-    assert set(response.json()) == {*ENDPOINTS, "recommendations", "assessments", "statistics"}
+    others = {"reviews", "recommendations", "assessments", "organisations", "statistics", "dumps"}
+    assert set(response.json()) == {*ENDPOINTS, *others}
     assert response.json()["states"] == "http://testserver/api/v1/states/"
 
 
@@ -120,13 +123,17 @@ def test_issue_detail_by_slug(client):
         "/api/v1/cycles/99/",
         "/api/v1/regional-groups/nowhere/",
         "/api/v1/issues/no-such-issue/",
+        "/api/v1/intergovernmental-organisations/NOPE/",
+        "/api/v1/reviews/999999999/",
+        "/api/v1/reviews/abc/",
+        "/api/v1/organisations/nobody/",
     ],
 )
 def test_unknown_object_is_a_json_404(client, path):
     response = client.get(path)
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert list(response.json()) == ["detail"]
+    assert response.json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

@@ -187,7 +187,7 @@ def test_page_renders_with_layout_and_marks_its_nav_item_current(client, sample,
     assert 'role="search"' in body and 'name="q"' in body
     for label in ("Recommendations", "States", "Sessions", "Statistics", "API"):
         assert f">{label}</a>" in body
-    assert 'href="/api/v1/">API</a>' in body
+    assert 'href="/api/docs/">API</a>' in body
     assert "UPR Info database, OHCHR" in body and "AGPL" in body and 'href="/admin/"' in body
     current_items = [
         text for _tag, _attrs, text in _elements(response, "a", class_="site-nav__link", aria_current=None)

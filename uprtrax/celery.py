@@ -24,4 +24,7 @@ app.conf.beat_schedule = {
         "task": "followup.tasks.statistics_recompute_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The public data dump (followup/dumps): rebuilt nightly, after the statistics' recompute above so that its
+    # statistics file holds that night's figures, when few people use the site (it reads every table for minutes).
+    "dumps-build-nightly": {"task": "followup.tasks.dumps_build_task", "schedule": crontab(hour=3, minute=15)},
 }

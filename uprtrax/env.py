@@ -53,3 +53,19 @@ def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")
     return value
+
+
+_RATE_PERIODS = {"s": "second", "sec": "second", "second": "second", "m": "minute", "min": "minute",
+                 "minute": "minute", "h": "hour", "hour": "hour", "d": "day", "day": "day"}  # fmt: skip
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as 120/minute (also 120/min, 120/m), returned as <number>/<second|minute|hour|day>."""
+    value = env_str(name, default)
+    number, _, period = value.partition("/")
+    number, period = number.strip(), period.strip().lower()
+    if not number.isdigit() or int(number) < 1 or period not in _RATE_PERIODS:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: give it as <number>/<second|minute|hour|day>, like 120/minute."
+        )
+    return f"{int(number)}/{_RATE_PERIODS[period]}"

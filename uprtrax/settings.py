@@ -11,7 +11,8 @@ from urllib.parse import unquote, urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from uprtrax.env import env_bool, env_choice, env_int, env_list, env_str
+from uprtrax.api_description import API_DESCRIPTION
+from uprtrax.env import env_bool, env_choice, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",  # full-text search (SearchVectorField); harmless on SQLite
     "rest_framework",
     "django_filters",
+    "drf_spectacular",  # the OpenAPI schema (/api/schema/), generated from the code
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by the app itself (/api/docs/)
     "simple_history",  # every change of an assessment kept: who, when, before and after
     "axes",  # login throttling: failed attempts counted per username and address
     "reviews",
@@ -52,6 +55,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "uprtrax.middleware.NulRefusedMiddleware",  # %00 in an address: 400, never a database error
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -147,8 +151,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not _static_manifest
-# Uploaded files (import jobs keep their file here between the preview and the commit). Never served: no URL
-# maps to it. The web process writes it and the workers read it, so in Compose both mount one volume there.
+# Uploaded files (import jobs keep their file here between the preview and the commit), never served; and the
+# public data dumps (dumps/: the workers write them, the web process serves the newest's files by name only,
+# followup/dumps/views.py). Web and workers read each other's files, so in Compose both mount one volume there.
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 
 # Redis serves as cache and Celery broker when configured; without it everything stays in-process.
@@ -177,6 +182,9 @@ SEARCH_BITMAPS = env_choice("UPRTRAX_SEARCH_BITMAPS", ("background", "inline", "
 STATISTICS_RECOMPUTE_DELAY = env_int("UPRTRAX_STATISTICS_RECOMPUTE_DELAY", 60, minimum=0)
 # On PostgreSQL a recompute reads the two phases on two connections at once (one snapshot of the data).
 STATISTICS_PARALLEL = env_bool("UPRTRAX_STATISTICS_PARALLEL", True)
+# The public data dump (followup/dumps) is written under MEDIA_ROOT/dumps/ nightly; the newest this many stay on disk
+# (the newest is served at /dumps/).
+DUMPS_KEEP = env_int("UPRTRAX_DUMPS_KEEP", 3, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 for _name, _url in (("REDIS_URL", REDIS_URL), ("CELERY_BROKER_URL", CELERY_BROKER_URL)):
@@ -191,17 +199,69 @@ CACHES = {
     )
 }
 
+# Largest request body read, but files (Django's default, named here): an API request with more gets 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# The API's rate limits (uprtrax/api_throttles.py): per address for anonymous requests, per token (or per signed-in
+# user) otherwise; "<number>/<second|minute|hour|day>". Past it: 429 with Retry-After.
+API_RATE_ANON = env_rate("UPRTRAX_API_RATE_ANON", "120/minute")
+API_RATE_TOKEN = env_rate("UPRTRAX_API_RATE_TOKEN", "600/minute")
+# How many proxies in front of uprtrax append to X-Forwarded-For (0: the address is REMOTE_ADDR and the header,
+# which a client can forge, is ignored). Behind one reverse proxy that sets it: 1.
+API_NUM_PROXIES = env_int("UPRTRAX_API_NUM_PROXIES", 0, minimum=0)
+
 REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    # The browser's session (with CSRF) first, then personal API tokens (followup/api_auth.py): a bad token is a
-    # 401, never an anonymous request.
+    # Personal API tokens (followup/api_auth.py) first, then the browser's session (with CSRF): a bad token is a
+    # 401, never an anonymous request; being first, the token scheme names the WWW-Authenticate header, so that a
+    # write without credentials is a 401 too (DRF makes it a 403 when the first class names none).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "followup.api_auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON errors said with line and column; multipart bodies limited, files included (uprtrax/api_parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "uprtrax.api_parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "uprtrax.api_parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["uprtrax.api_throttles.AnonThrottle", "uprtrax.api_throttles.TokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_RATE_ANON, "token": API_RATE_TOKEN},
+    "NUM_PROXIES": API_NUM_PROXIES,
+    # Every error in one shape: {"error": {"code", "message", "fields"}} (uprtrax/api_errors.py).
+    "EXCEPTION_HANDLER": "uprtrax.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "uprtrax.api_schema.AutoSchema",
+}
+
+# The OpenAPI schema (drf-spectacular) at /api/schema/, its interactive docs at /api/docs/.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "uprtrax API",
+    "VERSION": "1",
+    "DESCRIPTION": API_DESCRIPTION.format(
+        rate_anon=API_RATE_ANON,
+        rate_token=API_RATE_TOKEN,
+        body_max=f"{DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:.1f} MB (imports: their file's limit more)",
+    ),
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Separate components for what is sent and what is read back (read-only fields are not asked for).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "displayOperationId": False},
+    # Choice sets that share a field name ("status", "kind", "phase"), each named once.
+    "ENUM_NAME_OVERRIDES": {
+        "AssessmentStatusEnum": "followup.models.Assessment.Status",
+        "PhaseEnum": "followup.models.Assessment.Phase",
+        "OrganisationKindEnum": "followup.models.Organisation.Kind",
+        "RecommendationKindEnum": "recommendations.models.Recommendation.Kind",
+        "ImportKindEnum": "recommendations.models.ImportRun.Kind",
+        "ImportRunStatusEnum": "recommendations.models.ImportRun.Status",
+    },
 }
 
 # Security. DJANGO_HTTPS says the site is served over HTTPS (directly or behind a proxy that sets

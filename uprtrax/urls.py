@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from uprtrax import views
 
@@ -18,6 +19,20 @@ urlpatterns = [
     path("", include("followup.moderation.urls")),  # /moderation/: hidden and deleted assessments
     path("imports/", include("recommendations.imports.urls")),  # staff only
     path("api/v1/", include("uprtrax.api_urls")),
+    path("", include("followup.dumps.urls")),  # /dumps/<name>: the bulk data dump's files (listed by /api/v1/dumps/)
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),  # OpenAPI 3, from the code
+    # Swagger UI, its files served by the app (sidecar) and its start script from a URL: no inline script (CSP).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/docs.html"),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),  # no slash: SECURE_REDIRECT_EXEMPT names it so
 ]
+
+# Under /api/ Django's own errors answer in the API's error shape; elsewhere, the site's pages (templates/404.html...).
+handler400 = "uprtrax.api_errors.bad_request"
+handler403 = "uprtrax.api_errors.permission_denied"
+handler404 = "uprtrax.api_errors.page_not_found"
+handler500 = "uprtrax.api_errors.server_error"

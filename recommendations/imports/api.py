@@ -8,25 +8,40 @@
     POST /imports/<id>/rerun/       a new preview of the same file, [mapping], [encoding], [sheet],
                                     [mapping_name] -> 202; 409 while the run is pending or running
 
-Errors are 400 with {"field": ["message"]}. The stored file's path is never shown.
+Errors come in the API's shape (uprtrax.api_errors): 400 `validation_error` naming each field (a field the
+request does not take is refused too), 401 without credentials, 403 for anyone but staff, 409 `conflict`, 413 for a
+body over the file limit (UPRTRAX_IMPORT_MAX_BYTES). The stored file's path is never shown.
 """
 
 import json
 
 import django_filters
+from django.conf import settings
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from recommendations.imports import jobs
 from recommendations.models import ImportRun
+from uprtrax.api_errors import Conflict, UnknownFieldsRefused, errors
+from uprtrax.api_parsers import JSONParser, MultiPartParser
 
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
+class UploadParser(MultiPartParser):
+    """A multipart body may carry a file up to the imports' limit, beside its fields."""
+
+    @property
+    def file_bytes(self) -> int:
+        return settings.IMPORT_MAX_BYTES
 
 
 def _job_error(error: jobs.JobError) -> APIException:
@@ -38,6 +53,13 @@ def _job_error(error: jobs.JobError) -> APIException:
 # --- serializers ---------------------------------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "object", "additionalProperties": True}, {"type": "string"}],
+        "description": 'JSON: {"columns": {"file column": "field", ...}, "values": {...}, "separators": {...}}, as an '
+        "object or as a string of JSON (a multipart form's field).",
+    }
+)
 class MappingField(serializers.Field):
     """A mapping as a JSON object, or as a string of JSON (a multipart form's field)."""
 
@@ -102,13 +124,19 @@ class ImportRunDetailSerializer(ImportRunSerializer):
         }
 
 
-class ImportStartSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV or XLSX.")
-    kind = serializers.ChoiceField(choices=list(jobs.IMPORT_KINDS))
-    encoding = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    sheet = serializers.CharField(required=False, allow_blank=True, max_length=100)
+class ImportStartSerializer(UnknownFieldsRefused, serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (any common encoding) or XLSX.")
+    kind = serializers.ChoiceField(choices=list(jobs.IMPORT_KINDS), help_text="What the file holds.")
+    encoding = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="The CSV's encoding (detected when left out)."
+    )
+    sheet = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="The XLSX sheet to read (the first by default)."
+    )
     mapping = MappingField(required=False, help_text='JSON: {"columns": {"file column": "field"}, ...}.')
-    mapping_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    mapping_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="The name of a saved mapping (not with mapping)."
+    )
 
     def validate(self, attrs):
         if attrs.get("mapping") is not None and attrs.get("mapping_name"):
@@ -116,7 +144,7 @@ class ImportStartSerializer(serializers.Serializer):
         return attrs
 
 
-class ImportRerunSerializer(serializers.Serializer):
+class ImportRerunSerializer(UnknownFieldsRefused, serializers.Serializer):
     encoding = serializers.CharField(required=False, allow_blank=True, max_length=40)
     sheet = serializers.CharField(required=False, allow_blank=True, max_length=100)
     mapping = MappingField(required=False)
@@ -129,22 +157,70 @@ class ImportRerunSerializer(serializers.Serializer):
 
 
 class ImportRunFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=ImportRun.Kind.choices)
-    status = django_filters.ChoiceFilter(choices=ImportRun.Status.choices)
-    dry_run = django_filters.BooleanFilter()
+    kind = django_filters.ChoiceFilter(choices=ImportRun.Kind.choices, label="What the file holds.")
+    status = django_filters.ChoiceFilter(choices=ImportRun.Status.choices, label="The run's status.")
+    dry_run = django_filters.BooleanFilter(label="true: previews only; false: commits only.")
 
     class Meta:
         model = ImportRun
         fields = ["kind", "status", "dry_run"]
 
 
+_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The run's id.")
+_STAFF = errors(403)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List import runs",
+        description="Newest first, in pages. Staff only.",
+        responses={200: ImportRunSerializer(many=True), **errors(400, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One import run",
+        description="Its status, its live progress while it runs, and its report: counts, and every error and "
+        "warning with its row, column, value and message. Poll it until the status is no longer pending or running.",
+        parameters=[_ID],
+        responses={200: ImportRunDetailSerializer, **errors(403, 404)},
+    ),
+    create=extend_schema(
+        summary="Start an import's preview",
+        description="Upload a file: a Celery job previews it (counts, problems) and writes nothing. Confirm a "
+        "successful preview to import it.",
+        request={"multipart/form-data": ImportStartSerializer},
+        responses={202: ImportRunDetailSerializer, **errors(400, 403, 413)},
+        examples=[
+            OpenApiExample(
+                "Recommendations in UPR Info's layout",
+                value={"file": "(the file)", "kind": "recommendations"},
+                request_only=True,
+                media_type="multipart/form-data",
+            )
+        ],
+    ),
+    confirm=extend_schema(
+        summary="Commit a successful preview",
+        description="Imports the previewed file in one transaction (a new run, pending). 409 for any run that is "
+        "not a successful preview.",
+        parameters=[_ID],
+        request=None,
+        responses={202: ImportRunDetailSerializer, **errors(403, 404, 409)},
+    ),
+    rerun=extend_schema(
+        summary="Preview the same file again",
+        description="With another mapping, encoding or sheet if given. 409 while the run is pending or running.",
+        parameters=[_ID],
+        request=ImportRerunSerializer,
+        responses={202: ImportRunDetailSerializer, **errors(400, 403, 404, 409)},
+    ),
+)
 class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Import jobs: start a preview, watch it, confirm it, run it again. Staff only."""
 
     queryset = ImportRun.objects.select_related("user").order_by("-started_at", "-id")
     permission_classes = [permissions.IsAdminUser]
     filterset_class = ImportRunFilter
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [UploadParser, FormParser, JSONParser]
 
     def get_serializer_class(self):
         return ImportRunSerializer if self.action == "list" else ImportRunDetailSerializer

@@ -1,9 +1,7 @@
 """The search benchmark's harness (bench/search.py) against a small factory-made database, so that it cannot rot:
 every query of its mix must answer 200 and show its result count."""
 
-import importlib.util
 import io
-from pathlib import Path
 
 import pytest
 
@@ -11,6 +9,7 @@ from followup.models import Assessment
 from followup.status import implementation_status_refresh
 from recommendations.models import Issue, Recommendation
 from reviews.models import Session, State
+from tests.bench import bench_module
 from tests.factories import AssessmentFactory, RecommendationFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,15 +17,7 @@ pytestmark = pytest.mark.django_db
 R = Recommendation.Response
 
 
-def _load_bench():
-    path = Path(__file__).resolve().parents[2] / "bench" / "search.py"
-    spec = importlib.util.spec_from_file_location("bench_search", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = bench_module("search")
 
 
 def _state(iso3: str) -> State:

@@ -108,11 +108,11 @@ def test_the_api_serves_the_snapshot_with_every_filter(client):
 def test_the_api_answers_a_bad_filter_with_400_naming_it(client, query, field, message):
     response = _api(client, **query)
     assert response.status_code == 400
-    assert response.json()[field][0].startswith(message)
+    assert response.json()["error"]["fields"][field][0].startswith(message)
 
 
 def test_the_api_says_when_nothing_has_been_computed_yet(client):
     response = _api(client)
     assert response.status_code == 503
     assert response["Retry-After"] == "60"
-    assert "have not been computed yet" in response.json()["detail"]
+    assert "have not been computed yet" in response.json()["error"]["message"]

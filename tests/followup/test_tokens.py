@@ -241,7 +241,7 @@ def test_a_bad_token_is_a_401_never_an_anonymous_read(header, message):
     response = APIClient().get("/api/v1/assessments/", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
-    assert message in response.json()["detail"]
+    assert message in response.json()["error"]["message"]
     assert APIClient().get("/api/v1/states/", HTTP_AUTHORIZATION=header).status_code == 401
 
 
@@ -262,7 +262,7 @@ def test_a_token_writes_nowhere_but_the_assessments(media_root_tmp):
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert client.get("/api/v1/imports/").status_code == 200  # reading is what the person may read
     response = client.post("/api/v1/imports/", {"kind": "recommendations"}, format="json")
-    assert response.status_code == 403 and "API tokens write assessments only" in response.json()["detail"]
+    assert response.status_code == 403 and "API tokens write assessments only" in response.json()["error"]["message"]
 
 
 @pytest.fixture

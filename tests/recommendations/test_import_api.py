@@ -129,7 +129,9 @@ def test_a_failed_preview_reports_its_errors_and_cannot_be_confirmed(staff, djan
 
     response = staff.post(f"{run['url']}confirm/")
     assert response.status_code == 409
-    assert response.json() == {"detail": "Only a successful preview can be confirmed; this run is failed."}
+    assert response.json() == {
+        "error": {"code": "conflict", "message": "Only a successful preview can be confirmed; this run is failed."}
+    }
     assert ImportRun.objects.get(pk=run["id"]).status == ImportRun.Status.FAILED
 
     # Rerun after the failure, with a mapping given as a JSON object and another encoding.
@@ -140,13 +142,14 @@ def test_a_failed_preview_reports_its_errors_and_cannot_be_confirmed(staff, djan
     assert rerun.json()["options"] == {"encoding": "cp1252", "sheet": "", "mapping_name": "", "mapping": mapping,
                                        "rerun_of": run["id"]}  # fmt: skip
     bad = staff.post(f"{run['url']}rerun/", {"mapping": {"columns": "state"}}, format="json")
-    assert bad.status_code == 400 and "columns" in bad.json()["mapping"][0]
+    assert bad.status_code == 400 and "columns" in bad.json()["error"]["fields"]["mapping"][0]
 
 
 def test_a_pending_or_running_run_is_neither_confirmed_nor_rerun(staff, django_capture_on_commit_callbacks):
     run = _create(staff, django_capture_on_commit_callbacks).json()
-    assert staff.post(f"{run['url']}confirm/").json() == {
-        "detail": "Only a successful preview can be confirmed; this run is pending."
+    assert staff.post(f"{run['url']}confirm/").json()["error"] == {
+        "code": "conflict",
+        "message": "Only a successful preview can be confirmed; this run is pending.",
     }
     assert staff.post(f"{run['url']}rerun/").status_code == 409
     ImportRun.objects.filter(pk=run["id"]).update(status=ImportRun.Status.RUNNING)
@@ -157,7 +160,7 @@ def test_a_pending_or_running_run_is_neither_confirmed_nor_rerun(staff, django_c
         assert (body["progress"]["phase"], body["progress"]["rows"]) == ("validating", 12_000)
         response = staff.post(f"{run['url']}rerun/")
     assert response.status_code == 409
-    assert response.json() == {"detail": "This run is running; wait for it to finish."}
+    assert response.json()["error"]["message"] == "This run is running; wait for it to finish."
     assert ImportRun.objects.count() == 1
 
 
@@ -183,8 +186,8 @@ def test_bad_requests_get_400_naming_the_field_and_write_nothing(
     ImportMapping.objects.create(name="UN matrix", kind=ImportRun.Kind.ASSESSMENTS, mapping={"columns": {}})
     response = _create(staff, django_capture_on_commit_callbacks, **fields)
     assert response.status_code == 400
-    assert list(response.json()) == [field]
-    assert message in response.json()[field][0]
+    assert list(response.json()["error"]["fields"]) == [field]
+    assert message in response.json()["error"]["fields"][field][0]
     assert not ImportRun.objects.exists() and _stored_files(media) == []
 
 
@@ -213,7 +216,7 @@ def test_a_session_post_without_csrf_token_is_refused(media, django_capture_on_c
     client.force_login(UserFactory(username="admin", is_staff=True))  # a session, as a browser's
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(URL, {"file": _upload(), "kind": "recommendations"}, format="multipart")
-    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+    assert response.status_code == 403 and "CSRF" in response.json()["error"]["message"]
     assert not callbacks and not ImportRun.objects.exists() and _stored_files(media) == []
     assert client.get(URL).status_code == 200, "reading needs no token"
 
@@ -237,7 +240,7 @@ def test_list_newest_first_filtered_with_bounded_queries(staff, django_assert_ma
     filtered = staff.get(URL, {"kind": "recommendations", "status": "failed"}).json()
     assert [r["file_name"] for r in filtered["results"]] == ["file-5.csv", "file-1.csv"]
     refused = staff.get(URL, {"status": "exploded"})
-    assert refused.status_code == 400 and "status" in refused.json()
+    assert refused.status_code == 400 and "status" in refused.json()["error"]["fields"]
 
     detail = body["results"][0]["url"]
     with django_assert_max_num_queries(2):
