@@ -15,7 +15,7 @@ from followup import permissions
 from followup.forms import IsoDateField
 from followup.models import Assessment, Organisation
 from recommendations.facets import Reference, reference_load
-from recommendations.filters import VALUES_MAX, CodesFilter
+from recommendations.filters import VALUES_MAX, CodesFilter, sessions_filter
 
 
 def _upper(value: str) -> str:
@@ -164,13 +164,13 @@ class AssessmentFilterSet(django_filters.FilterSet):
         return queryset.filter(recommendation__review__state_id__in=self.reference.ids("state", value))
 
     def filter_session(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
-        return queryset.filter(recommendation__session_number__in=[int(v) for v in value]) if value else queryset
+        return sessions_filter(queryset, [int(v) for v in value], prefix="recommendation__") if value else queryset
 
     def filter_cycle(self, queryset, name, value: list[str]):  # the hint types the OpenAPI parameter
         if not value:
             return queryset
         sessions = self.reference.sessions_in_cycles([int(v) for v in value])
-        return queryset.filter(recommendation__session_number__in=sessions)
+        return sessions_filter(queryset, sessions, prefix="recommendation__")
 
     def filter_mine(self, queryset, name, value: bool):  # the hint types the OpenAPI parameter
         if not value:

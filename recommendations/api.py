@@ -156,8 +156,8 @@ _LIST_PARAMETERS = [
         description=ordering_description(ORDERINGS, "-session")
         + " `-session`: newest session first, each session in the report's order (the search page's "
         "`sort=date`); `session`: the reverse (`sort=oldest`); `-id` and `id`: by entry, newest or oldest first "
-        "(to download everything, and later what was added since). With `cycle` or a range of sessions, the "
-        "session orders are the fast ones. Given with `q`, the results are in this order rather than by "
+        "(to download everything, and later what was added since). Given with `q`, the results are in this order "
+        "rather than by "
         "relevance. The search page's `sort=state` is not offered: filter by state (`sur`) instead.",
     ),
 ]

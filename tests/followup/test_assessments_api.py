@@ -241,9 +241,9 @@ def test_the_list_queries_are_bounded(cast, rec, via, django_assert_max_num_quer
         "mine": "0",
     }
     client.get(URL, params)  # once to note the token's first use and read the reference tables (kept per process)
-    # Session and user (or the token), the user's roles, the organisations named, the reference tables' fingerprint
-    # and the page (a cursor: no count): the same for 30 rows or a million.
-    with django_assert_max_num_queries(6):
+    # Session and user (or the token), the user's roles, the organisations named, the reference tables' fingerprint,
+    # the ids' range of the cycle's sessions and the page (a cursor: no count): the same for 30 rows or a million.
+    with django_assert_max_num_queries(7):
         response = client.get(URL, params)
     assert response.status_code == 200 and len(response.json()["results"]) == 28  # not B's own two
     with django_assert_max_num_queries(1):

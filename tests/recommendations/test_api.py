@@ -123,3 +123,18 @@ def test_malformed_cursor_is_a_404_not_a_crash(client, recs, cursor):
 
 def test_api_root_lists_recommendations(client):
     assert client.get("/api/v1/").json()["recommendations"] == "http://testserver/api/v1/recommendations/"
+
+
+def test_a_session_filter_keeps_its_interleaved_rows_whatever_the_order(client):
+    """The filter adds the ids' range of the sessions asked for (recommendations.filters.sessions_filter): rows of
+    other sessions inside that range are still left out, and none of the sessions' own is lost."""
+    s20 = ReviewFactory(state=State.objects.get(iso3="KEN"), session=Session.objects.get(number=20))
+    s21 = ReviewFactory(state=State.objects.get(iso3="BRA"), session=Session.objects.get(number=21))
+    first, between, last = (RecommendationFactory(review=review) for review in (s20, s21, s20))
+    outside = RecommendationFactory(review=s21)
+    for ordering in ("-id", "id", "-session", "session"):
+        found = client.get("/api/v1/recommendations/", {"session": "20", "ordering": ordering}).json()["results"]
+        assert sorted(r["id"] for r in found) == [first.pk, last.pk], ordering
+        other = client.get("/api/v1/recommendations/", {"session": "21", "ordering": ordering}).json()["results"]
+        assert sorted(r["id"] for r in other) == [between.pk, outside.pk], ordering
+    assert client.get("/api/v1/recommendations/", {"session": "22"}).json()["results"] == []
