@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 
 from followup import permissions
 from followup.models import Assessment, Membership, Organisation, StatisticsSnapshot, User
-from followup.snapshots import DEFAULT_PHASE, DEFAULT_RULE, snapshot_read
+from followup.snapshots import DEFAULT_PHASE, DEFAULT_RULE, UnknownFilter, cycle_check, snapshot_read
 from followup.statistics import BREAKDOWNS, PHASES, RULES, figures
 from recommendations.models import Issue, Recommendation
 from reviews.models import Cycle, RegionalGroup, Review, State
@@ -117,11 +117,12 @@ def statistics_filters(params: Mapping[str, str]) -> tuple[StatisticsFilters, li
     if text.lower() != "all":
         if not (text.isascii() and text.isdecimal()):
             errors.append(_error("cycle", f"A cycle is a number such as 3, or “all”, not “{_shown(text)}”."))
-        elif int(text) not in cycles:
-            known = ", ".join(str(number) for number in cycles) or "none yet"
-            errors.append(_error("cycle", f"There is no cycle {int(text)}: the cycles are {known}."))
         else:
-            cycle = int(text)
+            try:
+                cycle_check(int(text), cycles)
+                cycle = int(text)
+            except UnknownFilter as error:
+                errors.append(_error("cycle", str(error)))
     return StatisticsFilters(phase=phase, rule=rule, cycle=cycle, cycles=cycles), errors
 
 

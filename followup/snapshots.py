@@ -13,6 +13,7 @@
 
 import threading
 import time
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -20,16 +21,25 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from followup.models import Assessment, StatisticsSnapshot
-from followup.statistics import BREAKDOWNS, PHASES, RULES, figures, in_order, statistics_compute_all
+from followup.models import StatisticsSnapshot
+from followup.statistics import (
+    BREAKDOWNS,
+    DEFAULT_PHASE,
+    DEFAULT_RULE,
+    PHASES,
+    RULES,
+    UnknownFilter,
+    figures,
+    filters_check,
+    in_order,
+    statistics_compute_all,
+)
 from recommendations.models import ImportRun
+from reviews.models import Cycle
+from uprtrax.locks import advisory_lock
 
 _PENDING_KEY = "statistics:recompute-pending"
 _LOCK_KEY = 0x75707273  # "uprs": the advisory lock's number, one for the whole database
-
-
-class UnknownFilter(ValueError):
-    """A filter value that names nothing: its message says which and what is allowed."""
 
 
 def statistics_changed() -> None:
@@ -42,48 +52,29 @@ def statistics_changed() -> None:
         statistics_recompute_task.apply_async(countdown=delay)
 
 
-def _lock(cursor) -> None:
-    if connection.vendor == "postgresql":  # SQLite serialises writers by itself
-        cursor.execute("SELECT pg_advisory_lock(%s)", [_LOCK_KEY])
-
-
-def _unlock(cursor) -> None:
-    if connection.vendor == "postgresql":
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
-
-
 def statistics_recompute(
     *, phases: tuple[str, ...] = PHASES, rules: tuple[str, ...] = RULES, include_pledges: bool = False
 ) -> list[StatisticsSnapshot]:
     """Compute and store the snapshots of these phases and rules (all by default); returns them. Waits while
     another recompute runs. A change committed from now on queues another recompute."""
-    for phase in phases:
-        _check("phase", phase, PHASES)
-    for rule in rules:
-        _check("rule", rule, RULES)
+    filters_check(phases=phases, rules=rules)
     cache.delete(_PENDING_KEY)
-    with connection.cursor() as cursor:
-        _lock(cursor)
-        try:
-            outer = connection.in_atomic_block  # a caller's transaction (tests): its snapshot is the one read
-            with transaction.atomic():
-                shared = None
-                if connection.vendor == "postgresql" and not outer:  # every phase and rule from one reading
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    cursor.execute("SELECT pg_export_snapshot()")  # the reading starts here, before computed_at
-                    shared = cursor.fetchone()[0]
-                computed_at = timezone.now()
-                started = time.perf_counter()
-                computed = _compute(phases, rules, include_pledges=include_pledges, shared=shared)
-                duration = round(time.perf_counter() - started, 3)
-                stored = [
-                    snapshot
-                    for found in computed.values()
-                    for snapshot in _store(found, computed_at=computed_at, duration=duration)
-                ]
-        finally:
-            _unlock(cursor)
-    return stored
+    outer = connection.in_atomic_block  # a caller's transaction (tests): its snapshot is the one read
+    with advisory_lock(_LOCK_KEY), transaction.atomic(), connection.cursor() as cursor:
+        shared = None
+        if connection.vendor == "postgresql" and not outer:  # every phase and rule from one reading
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT pg_export_snapshot()")  # the reading starts here, before computed_at
+            shared = cursor.fetchone()[0]
+        computed_at = timezone.now()
+        started = time.perf_counter()
+        computed = _compute(phases, rules, include_pledges=include_pledges, shared=shared)
+        duration = round(time.perf_counter() - started, 3)
+        return [
+            snapshot
+            for found in computed.values()
+            for snapshot in _store(found, computed_at=computed_at, duration=duration)
+        ]
 
 
 def _compute(phases, rules, *, include_pledges: bool, shared: str | None) -> dict:
@@ -138,9 +129,12 @@ def _store(computed: dict, *, computed_at: datetime, duration: float) -> list[St
     return StatisticsSnapshot.objects.bulk_create(rows)
 
 
-def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise UnknownFilter(f"Unknown {name} {value!r}: use one of {', '.join(allowed)}.")
+def cycle_check(number: int, cycles: Iterable[int] | None = None) -> None:
+    """UnknownFilter unless a cycle of this number exists (`cycles`: their numbers, when already read)."""
+    known = list(Cycle.objects.order_by("number").values_list("number", flat=True) if cycles is None else cycles)
+    if number not in known:
+        numbers = ", ".join(str(n) for n in known) or "none yet"
+        raise UnknownFilter(f"There is no cycle {number}: the cycles are {numbers}.")
 
 
 def _empty() -> dict:
@@ -148,8 +142,8 @@ def _empty() -> dict:
 
 
 def snapshot_read(
-    phase: str = Assessment.Phase.MID_TERM,
-    rule: str = StatisticsSnapshot.Rule.MAJORITY,
+    phase: str = DEFAULT_PHASE,
+    rule: str = DEFAULT_RULE,
     *,
     cycle: int | None = None,
     include_pledges: bool = False,
@@ -158,8 +152,7 @@ def snapshot_read(
     "cycle", "include_pledges", "computed_at" (ISO 8601), "duration_seconds", "inputs": {"recommendations",
     "assessments"}, "overall": G, "by": {breakdown: {group: G}}}; None before the first recompute. A cycle without
     recommendations has figures of zero. UnknownFilter for a phase or rule that does not exist."""
-    _check("phase", phase, PHASES)
-    _check("rule", rule, RULES)
+    filters_check(phases=(phase,), rules=(rule,))
     chosen = StatisticsSnapshot.objects.filter(phase=phase, rule=rule, include_pledges=include_pledges)
     snapshot = chosen.filter(cycle=cycle or 0).first()
     if snapshot is None and cycle:  # a cycle without recommendations: zeros, as of the last recompute
@@ -184,7 +177,3 @@ def imports_running() -> list[ImportRun]:
     """The imports running now: their data is not in the figures until they finish (which recomputes them)."""
     running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING, dry_run=False)
     return list(running.order_by("started_at")[:5])
-
-
-DEFAULT_PHASE = Assessment.Phase.MID_TERM
-DEFAULT_RULE = StatisticsSnapshot.Rule.MAJORITY

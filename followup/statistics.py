@@ -32,6 +32,8 @@ from reviews.models import Cycle, RegionalGroup, Review, Session, State
 
 RULES = tuple(StatisticsSnapshot.Rule.values)
 PHASES = tuple(Assessment.Phase.values)
+DEFAULT_PHASE = Assessment.Phase.MID_TERM
+DEFAULT_RULE = StatisticsSnapshot.Rule.MAJORITY
 BREAKDOWNS = ("response", "action_category", "issue", "sur_region", "sur_state", "recommending_state",
               "recommending_region", "cycle", "session")  # fmt: skip
 FIGURES = ("recommendations", "assessed", "not_implemented", "partially_implemented", "fully_implemented")
@@ -183,13 +185,16 @@ _RESULT = """, per_cycle (cycle, breakdown, grp, n, assessed, n0, n1, n2, assess
     FROM per_cycle GROUP BY breakdown, grp"""
 
 
-def _check(*, phases: tuple[str, ...], rules: tuple[str, ...]) -> None:
-    for rule in rules:
-        if rule not in RULES:
-            raise ValueError(f"Unknown rule {rule!r}: one of {', '.join(RULES)}.")
-    for phase in phases:
-        if phase not in PHASES:
-            raise ValueError(f"Unknown phase {phase!r}: one of {', '.join(PHASES)}.")
+class UnknownFilter(ValueError):
+    """A filter value that names nothing: its message says which and what is allowed."""
+
+
+def filters_check(*, phases: tuple[str, ...] = (), rules: tuple[str, ...] = ()) -> None:
+    """UnknownFilter for the first phase or rule that does not exist."""
+    for name, values, allowed in (("phase", phases, PHASES), ("rule", rules, RULES)):
+        for value in values:
+            if value not in allowed:
+                raise UnknownFilter(f"Unknown {name} {value!r}: use one of {', '.join(allowed)}.")
 
 
 def _pieces(include_pledges: bool) -> dict[str, str]:
@@ -206,7 +211,7 @@ def _pieces(include_pledges: bool) -> dict[str, str]:
 def statistics_sql(*, phase: str, rule: str, include_pledges: bool) -> tuple[str, list]:
     """The portable statement (SQLite runs it; the tests run it on PostgreSQL too): rows of (cycle number or NULL for
     all cycles, breakdown, group, recommendations, assessed, not, partially, fully, assessments counted)."""
-    _check(phases=(phase,), rules=(rule,))
+    filters_check(phases=(phase,), rules=(rule,))
     pieces = _pieces(include_pledges)
     cube = _CUBE_PORTABLE.format(rule=rule, counted=_COUNTED_BY.get(rule, "n"), pledges=pieces["pledges"], **_T)
     sql = f"WITH counted AS ({pieces['counted']}), consolidated AS ({_CONSOLIDATED}), {cube} {pieces['groups']}"
@@ -307,7 +312,7 @@ def statistics_compute_all(
     """The figures of these phases and rules (every one by default), keyed by (phase, rule), each as
     statistics_compute() gives it. In the caller's transaction if any (then all from one reading of the data under
     REPEATABLE READ). On PostgreSQL through temporary tables made once for all of them, unless `portable`."""
-    _check(phases=phases, rules=rules)
+    filters_check(phases=phases, rules=rules)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # hashes of a million recommendations, in memory
             cursor.execute("SET LOCAL work_mem = '256MB'")
@@ -326,8 +331,8 @@ def statistics_compute_all(
 
 def statistics_compute(
     *,
-    phase: str = Assessment.Phase.MID_TERM,
-    rule: str = StatisticsSnapshot.Rule.MAJORITY,
+    phase: str = DEFAULT_PHASE,
+    rule: str = DEFAULT_RULE,
     include_pledges: bool = False,
     portable: bool = False,
 ) -> dict:

@@ -20,10 +20,8 @@ from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from followup.models import Assessment, StatisticsSnapshot
-from followup.snapshots import snapshot_read
-from followup.statistics import BREAKDOWNS, PHASES, RULES
-from reviews.models import Cycle
+from followup.snapshots import cycle_check, snapshot_read
+from followup.statistics import BREAKDOWNS, DEFAULT_PHASE, DEFAULT_RULE, PHASES, RULES, UnknownFilter
 from uprtrax.api_errors import NotReady, errors
 
 RETRY_SECONDS = 60
@@ -56,11 +54,11 @@ class StatisticsQuerySerializer(serializers.Serializer):
     def validate_cycle(self, text: str) -> int:
         if not text.isdecimal():
             raise serializers.ValidationError(f"A cycle is a number such as 3, not “{text[:20]}”.")
-        value = int(text)
-        if not Cycle.objects.filter(number=value).exists():
-            numbers = ", ".join(str(n) for n in Cycle.objects.order_by("number").values_list("number", flat=True))
-            raise serializers.ValidationError(f"There is no cycle {value}: the cycles are {numbers or 'none yet'}.")
-        return value
+        try:
+            cycle_check(int(text))
+        except UnknownFilter as error:
+            raise serializers.ValidationError(str(error)) from None
+        return int(text)
 
 
 # --- The answer's shape, for the OpenAPI schema --------------------------------------------------------------------
@@ -142,8 +140,8 @@ class StatisticsViewSet(viewsets.ViewSet):
         query.is_valid(raise_exception=True)
         chosen = query.validated_data
         snapshot = snapshot_read(
-            chosen.get("phase", Assessment.Phase.MID_TERM),
-            chosen.get("rule", StatisticsSnapshot.Rule.MAJORITY),
+            chosen.get("phase", DEFAULT_PHASE),
+            chosen.get("rule", DEFAULT_RULE),
             cycle=chosen.get("cycle"),
         )
         if snapshot is None:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from followup.dumps.tables import TABLES, Codes, Table
 from followup.models import DataDump
 from recommendations.imports.templates_download import FORMULA_STARTS
+from uprtrax.locks import advisory_lock
 
 JSONL_NAME = "uprtrax.jsonl.gz"
 MANIFEST_NAME = "manifest.json"
@@ -198,20 +199,6 @@ def _snapshot_write(directory: Path) -> dict:
 # --- The build: lock, switch, tidy ----------------------------------------------------------------------------------
 
 
-def _lock(cursor) -> bool:
-    """Take the build's lock, or say that another build holds it. SQLite (the demo) has no such lock: builds there
-    do not overlap in practice, and would not harm each other (each writes its own folder)."""
-    if connection.vendor != "postgresql":
-        return True
-    cursor.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY])
-    return cursor.fetchone()[0]
-
-
-def _unlock(cursor) -> None:
-    if connection.vendor == "postgresql":
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
-
-
 def dumps_build(*, keep: int | None = None) -> DataDump | None:
     """Build a new dump and serve it; keep the newest `keep` (UPRTRAX_DUMPS_KEEP) on disk. Returns the DataDump
     (succeeded), or None when another build is running. A failure is recorded (status failed, its error) and
@@ -219,22 +206,21 @@ def dumps_build(*, keep: int | None = None) -> DataDump | None:
     keep = keep or settings.DUMPS_KEEP
     root = dumps_root()
     root.mkdir(parents=True, exist_ok=True)
-    with connection.cursor() as cursor:
-        if not _lock(cursor):
+    # SQLite (the demo) has no such lock: builds there do not overlap in practice, and would not harm each other
+    # (each writes its own folder).
+    with advisory_lock(_LOCK_KEY, wait=False) as held:
+        if not held:
             return None
-        try:
-            if connection.vendor == "postgresql":  # with the lock held, any other running build is dead
-                DataDump.objects.filter(status=DataDump.Status.RUNNING).update(
-                    status=DataDump.Status.FAILED,
-                    finished_at=timezone.now(),
-                    error="Interrupted: the process building it stopped before it finished.",
-                )
-            _tidy(root, keep)
-            dump = DataDump.objects.create()
-            _build(dump, root)
-            _tidy(root, keep)
-        finally:
-            _unlock(cursor)
+        if connection.vendor == "postgresql":  # with the lock held, any other running build is dead
+            DataDump.objects.filter(status=DataDump.Status.RUNNING).update(
+                status=DataDump.Status.FAILED,
+                finished_at=timezone.now(),
+                error="Interrupted: the process building it stopped before it finished.",
+            )
+        _tidy(root, keep)
+        dump = DataDump.objects.create()
+        _build(dump, root)
+        _tidy(root, keep)
     return dump
 
 

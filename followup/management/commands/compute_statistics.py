@@ -5,10 +5,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from followup.models import Assessment, StatisticsSnapshot
-from followup.snapshots import imports_running, snapshot_read, statistics_recompute
-from followup.statistics import PHASES, RULES
-from reviews.models import Cycle
+from followup.snapshots import cycle_check, imports_running, snapshot_read, statistics_recompute
+from followup.statistics import DEFAULT_PHASE, DEFAULT_RULE, PHASES, RULES, UnknownFilter
 
 SHOWN = ("response", "action_category", "sur_region", "recommending_region", "cycle")  # the rest: --json
 COLUMNS = ("recommendations", "assessed", "not_implemented", "partially_implemented", "fully_implemented",
@@ -23,8 +21,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--phase", choices=PHASES, default=Assessment.Phase.MID_TERM)
-        parser.add_argument("--rule", choices=RULES, default=StatisticsSnapshot.Rule.MAJORITY)
+        parser.add_argument("--phase", choices=PHASES, default=DEFAULT_PHASE)
+        parser.add_argument("--rule", choices=RULES, default=DEFAULT_RULE)
         parser.add_argument("--cycle", type=int, help="print this cycle's figures (all cycles are computed)")
         parser.add_argument(
             "--include-pledges", action="store_true", help="count voluntary pledges too (left out by default)"
@@ -37,9 +35,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, phase, rule, cycle, include_pledges, every, as_json, **options):
-        if cycle is not None and not Cycle.objects.filter(number=cycle).exists():
-            numbers = ", ".join(str(n) for n in Cycle.objects.order_by("number").values_list("number", flat=True))
-            raise CommandError(f"There is no cycle {cycle}: the cycles are {numbers or 'none yet'}.")
+        if cycle is not None:
+            try:
+                cycle_check(cycle)
+            except UnknownFilter as error:
+                raise CommandError(str(error)) from None
         for run in imports_running():
             self.stderr.write(
                 f"An import is running ({run.file_name or 'import'} #{run.pk}, since {run.started_at:%H:%M:%S}): "
