@@ -106,8 +106,9 @@ _CUBE_PORTABLE = """
 #   assessments;
 # then one statement per phase and rule groups the dimensions three ways at once (grouping sets over integers) and
 # unnests the small result's slots.
+_DROP_POSTGRES = "DROP TABLE IF EXISTS stat_islot, stat_fslot, stat_fregion, stat_dims, stat_levels"
 _PREPARE_POSTGRES = (
-    "DROP TABLE IF EXISTS stat_islot, stat_fslot, stat_fregion, stat_dims, stat_levels",
+    _DROP_POSTGRES,
     "CREATE TEMP TABLE stat_islot AS SELECT ids, ROW_NUMBER() OVER () AS slot "
     "FROM (SELECT DISTINCT m.issue_ids AS ids FROM {rec} m {pledges}) d",
     "CREATE TEMP TABLE stat_fslot AS SELECT ids, ROW_NUMBER() OVER () AS slot "
@@ -122,11 +123,10 @@ _PREPARE_POSTGRES = (
        {pledges}""",
     "ANALYZE stat_dims",
 )
-_LEVELS_POSTGRES = (
-    "DROP TABLE IF EXISTS stat_levels",
+_LEVELS_POSTGRES = (  # its `counted` takes the phase as its parameter
     "CREATE TEMP TABLE stat_levels AS WITH counted AS ({counted}), consolidated AS ({consolidated}) "
     "SELECT d.*, k.n, k.m, k.l_majority, k.l_lowest, k.l_highest, k.l_latest, k.l_non_state "
-    "FROM stat_dims d LEFT JOIN consolidated k ON k.rec = d.rec",
+    "FROM stat_dims d LEFT JOIN consolidated k ON k.rec = d.rec"
 )
 _CUBE_POSTGRES = """
     grouped AS (
@@ -224,14 +224,13 @@ def _rows_postgres(cursor, *, phases, rules, include_pledges: bool) -> dict[tupl
         cursor.execute(statement.format(pledges=pieces["pledges"], **_T))
     rows = {}
     for phase in phases:
-        for statement in _LEVELS_POSTGRES:
-            filled = statement.format(counted=pieces["counted"], consolidated=_CONSOLIDATED)
-            cursor.execute(filled, [phase] if "{" in statement else None)
+        cursor.execute("DROP TABLE IF EXISTS stat_levels")
+        cursor.execute(_LEVELS_POSTGRES.format(counted=pieces["counted"], consolidated=_CONSOLIDATED), [phase])
         for rule in rules:
             cube = _CUBE_POSTGRES.format(rule=rule, counted=_COUNTED_BY.get(rule, "n"))
             cursor.execute(f"WITH {cube} {pieces['groups']}")
             rows[phase, rule] = cursor.fetchall()
-    cursor.execute(_PREPARE_POSTGRES[0])  # the temporary tables, dropped
+    cursor.execute(_DROP_POSTGRES)
     return rows
 
 
