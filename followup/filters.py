@@ -5,10 +5,12 @@ status=partially_implemented`): values of one filter are alternatives (OR), filt
 is an error naming it (400 in the API), never the unfiltered list.
 """
 
+import datetime
 from typing import ClassVar
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import QuerySet
 
 from followup import permissions
@@ -81,6 +83,37 @@ class FlagFilter(django_filters.Filter):
     field_class = FlagField
 
 
+DATES_BOUNDED_DAYS = 4000  # a range of dates over more days than this is not bounded (its rows start early anyway)
+
+
+def _dates_recommendations_range(
+    after: datetime.date | None, before: datetime.date | None
+) -> tuple[int, int] | bool | None:
+    """The lowest and highest recommendation id among the assessments made in this range of dates: two steps down
+    assessment_date_rec_idx per day that has any. False when no assessment at all lies in the range; None when the
+    range covers more than DATES_BOUNDED_DAYS days of assessments."""
+    table = Assessment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH span AS (SELECT GREATEST(%s::date, MIN(assessed_on)) AS first,
+                                     LEAST(%s::date, MAX(assessed_on)) AS last FROM {table})
+                SELECT span.last - span.first, MIN(b.first), MAX(b.last)
+                FROM span LEFT JOIN LATERAL generate_series(span.first, span.last, interval '1 day') d(day)
+                    ON span.last - span.first <= %s
+                LEFT JOIN LATERAL (SELECT
+                    (SELECT recommendation_id FROM {table} WHERE assessed_on = d.day::date
+                     ORDER BY recommendation_id LIMIT 1) AS first,
+                    (SELECT recommendation_id FROM {table} WHERE assessed_on = d.day::date
+                     ORDER BY recommendation_id DESC LIMIT 1) AS last) b ON true
+                GROUP BY 1""",  # noqa: S608 (table name from the model)
+            [after, before, DATES_BOUNDED_DAYS],
+        )
+        days, first, last = cursor.fetchone()
+    if days is None or days < 0 or (days <= DATES_BOUNDED_DAYS and first is None):
+        return False
+    return None if first is None else (first, last)
+
+
 class AssessmentFilterSet(django_filters.FilterSet):
     """`recommendation` (id), `organisation` (slug), `organisation_kind`, `status`, `phase`, `visibility`, `sur`
     (ISO3 of the state under review), `session` and `cycle` (numbers), `assessed_after` and `assessed_before`
@@ -149,6 +182,21 @@ class AssessmentFilterSet(django_filters.FilterSet):
         if self.is_bound and not self.is_valid():
             return self.queryset.none()
         return super().qs
+
+    def filter_queryset(self, queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
+        """The filters; with a range of dates on PostgreSQL, also the recommendation ids' range of the assessments
+        made then, as constants the planner sees (always true): a list in recommendation order starts where they
+        start instead of walking every older recommendation's assessments (dates follow the reviews)."""
+        queryset = super().filter_queryset(queryset)
+        after, before = (self.form.cleaned_data.get(name) for name in ("assessed_after", "assessed_before"))
+        if connection.vendor != "postgresql" or not (after or before):
+            return queryset
+        found = _dates_recommendations_range(after, before)
+        if found is False:
+            return queryset.none()
+        if found is None:
+            return queryset
+        return queryset.filter(recommendation_id__gte=found[0], recommendation_id__lte=found[1])
 
     def filter_organisation(self, queryset, name, value):
         # By id, not through a join on the slug: the planner then knows how many rows each organisation has (a

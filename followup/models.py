@@ -167,6 +167,9 @@ class Assessment(models.Model):
         indexes = [
             # Consolidated status per recommendation and phase (statistics), public ones first.
             models.Index(fields=["phase", "recommendation", "status"], name="assessment_phase_rec_idx"),
+            # Assessments of a range of dates: the first and last recommendation of each day, so that a list in
+            # recommendation order starts where that range's recommendations start (followup.filters).
+            models.Index(fields=["assessed_on", "recommendation"], name="assessment_date_rec_idx"),
             # An organisation's own work list ("my organisation's assessments").
             models.Index(fields=["organisation", "phase", "-assessed_on"], name="assessment_org_phase_idx"),
             # The moderation queue: the few hidden and deleted ones among millions.

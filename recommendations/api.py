@@ -7,7 +7,7 @@ the first; with one, by relevance in numbered pages, up to a stated depth. `fiel
 (uprtrax.api_fields).
 """
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
@@ -15,6 +15,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from followup.models import Assessment
+from recommendations.bitmaps import Bitmaps, bitmap_total, bitmaps_current, page_ids, search_bitmap
 from recommendations.filters import SORT_DATE, SORT_OLDEST, SORT_RELEVANCE, SORT_STATE, RecommendationFilterSet
 from recommendations.models import Issue, Recommendation
 from reviews.api import StateBriefSerializer
@@ -118,7 +119,28 @@ class RankedPages(Pages):
             raise ValidationError(
                 {"page": [f"Ranked results go {self.MAX_PAGE} pages deep: narrow the search, or export the results."]}
             )
+        if view is not None:
+            queryset = view.ranked_rows(queryset)
         return super().paginate_queryset(queryset, request, view)
+
+
+class RankedRows:
+    """A ranked search's matches as Django's Paginator reads a list (their count, and the rows of a slice), found
+    and ordered by the search page's bitmaps and word index (recommendations.bitmaps) instead of PostgreSQL ranking
+    every match: the same rows in the same order, a page's rows then read by id."""
+
+    def __init__(self, filterset: RecommendationFilterSet, maps: Bitmaps, rows: QuerySet[Recommendation]):
+        self.filterset, self.maps, self.rows, self.model = filterset, maps, rows, rows.model
+        self.matches = search_bitmap(filterset, maps)
+
+    def count(self) -> int:
+        return bitmap_total(self.matches)
+
+    def __getitem__(self, part: slice) -> list[Recommendation]:
+        start = part.start or 0
+        ids = page_ids(self.filterset, self.maps, self.matches, start, part.stop - start)
+        found = self.rows.in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
 
 
 # Orders of the cursor pages, each read from an index: rec_session_desc_idx (session_number descending, id) forwards
@@ -295,6 +317,15 @@ class RecommendationViewSet(FieldSelectionMixin, OrderedListMixin, viewsets.Read
             ):
                 return True
         return False
+
+    def ranked_rows(self, queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation] | RankedRows:
+        """The matches of a ranked search from the search's bitmaps when this process has the current ones (on
+        PostgreSQL, unless SEARCH_BITMAPS is off); else `queryset`, which PostgreSQL ranks."""
+        filterset = RecommendationFilterSet(self.request.query_params, queryset=queryset)
+        if not filterset.is_valid():
+            return queryset
+        maps = bitmaps_current(filterset.reference)
+        return queryset if maps is None else RankedRows(filterset, maps, self.get_queryset())
 
     def get_serializer_class(self):
         return RecommendationDetailSerializer if self.action == "retrieve" else RecommendationSerializer

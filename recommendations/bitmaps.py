@@ -309,7 +309,7 @@ def _kind_bitmap(filterset: "RecommendationFilterSet", maps: Bitmaps) -> np.ndar
     return maps.kind.union(maps.kind.keys if kind == KIND_ANY else [kind])
 
 
-def _total(bitmap: np.ndarray) -> int:
+def bitmap_total(bitmap: np.ndarray) -> int:
     return int(np.bitwise_count(bitmap).sum(dtype=np.int64))
 
 
@@ -360,14 +360,29 @@ def query_tree(text: str):
         return None
 
 
+def _base_bitmap(filterset: "RecommendationFilterSet", maps: Bitmaps) -> np.ndarray:
+    """The recommendations of the search's kind whose text matches, before any facet."""
+    base = _kind_bitmap(filterset, maps)
+    if filterset.text:
+        base &= _text_bitmap(filterset, maps)
+    return base
+
+
+def search_bitmap(filterset: "RecommendationFilterSet", maps: Bitmaps) -> np.ndarray:
+    """The search's result (kind, text and every filter) as a bitmap: `bitmap_total` counts it, `page_ids` pages
+    it, without the facets' counts."""
+    main = _base_bitmap(filterset, maps)
+    for bitmap in _chosen_bitmaps(filterset, maps).values():
+        main &= bitmap
+    return main
+
+
 def bitmap_counts(filterset: "RecommendationFilterSet", maps: Bitmaps, *, page: tuple[int, int]) -> "FacetCounts":
     """The total, every facet and the ids of one page (offset, limit) of a search, from the bitmaps and the word
     index. A page past the end gives the last page's ids (`page_offset` says which)."""
     from recommendations.facets import FacetCounts, _facets
 
-    base = _kind_bitmap(filterset, maps)
-    if filterset.text:
-        base &= _text_bitmap(filterset, maps)
+    base = _base_bitmap(filterset, maps)
     chosen = _chosen_bitmaps(filterset, maps)
     main = base.copy()
     for bitmap in chosen.values():
@@ -386,7 +401,7 @@ def bitmap_counts(filterset: "RecommendationFilterSet", maps: Bitmaps, *, page: 
         if numbers is None:
             numbers = counted[_SOURCES[name], which] = source.counts(own)
         counts[name] = Counter({_key(name, k): int(n) for k, n in zip(source.keys, numbers, strict=True) if n})
-    total = _total(main)
+    total = bitmap_total(main)
     offset, limit = page
     if limit and offset >= total:
         offset = max(0, (total - 1) // limit * limit)

@@ -636,3 +636,34 @@ def test_a_token_reads_as_its_owner(cast, rec):
     assert _client(cast, "member_a", via="token", scope="read").get(f"{URL}{draft.pk}/").status_code == 200
     assert _client(cast, "editor_a", via="token", scope="read").get(f"{URL}{draft.pk}/").status_code == 404
     assert APIClient().get(f"{URL}{draft.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("bounded_days", [4000, 3])
+def test_ranges_of_dates_find_exactly_the_assessments_of_those_days_in_every_order(cast, monkeypatch, bounded_days):
+    """The filter adds the recommendation ids' range of the assessments made in the range (followup.filters): it
+    must lose none, whatever the range (open, empty, reversed, wider than DATES_BOUNDED_DAYS, beyond all data)
+    and whatever the order of the list, and find nothing where nothing was assessed."""
+    from followup import filters
+
+    monkeypatch.setattr(filters, "DATES_BOUNDED_DAYS", bounded_days)  # 3: most ranges below are not bounded
+    review = ReviewFactory()
+    days = [datetime.date(2015, 1, 1) + datetime.timedelta(days=n) for n in (0, 0, 3, 5, 5, 9, 30, 400)]
+    # Recommendation ids and dates in different orders: the n-th recommendation gets the (5n mod 8)-th day.
+    rows = [
+        _assessment(cast, RecommendationFactory(review=review), assessed_on=days[(n * 5) % len(days)])
+        for n in range(len(days))
+    ]
+    ranges = [("2015-01-01", "2015-01-01"), ("2015-01-02", "2015-01-04"), ("2015-01-04", "2015-01-05"),
+              ("2015-01-06", "2015-01-09"), ("2015-01-01", "2016-12-31"), ("2015-01-06", None),
+              (None, "2015-01-04"), ("2015-01-10", "2015-01-30"), ("2015-01-11", "2015-01-20"),
+              ("2015-02-01", "2015-01-01"), ("2030-01-01", None), (None, "2000-01-01")]  # fmt: skip
+    client, found_any = APIClient(), 0
+    for after, before in ranges:
+        expected = {a.pk for a in rows if (not after or str(a.assessed_on) >= after)
+                    and (not before or str(a.assessed_on) <= before)}  # fmt: skip
+        params = {**({"assessed_after": after} if after else {}), **({"assessed_before": before} if before else {})}
+        for ordering in ("recommendation", "-recommendation", "id", "-id"):
+            found = client.get(URL, {**params, "ordering": ordering, "page_size": 100}).json()["results"]
+            assert {row["id"] for row in found} == expected, (after, before, ordering)
+        found_any += bool(expected)
+    assert found_any == 8

@@ -191,3 +191,31 @@ def test_assessments_patch_the_status_bitmaps_instead_of_reading_everything_agai
         search_data_changed()  # any other change (an import, say): everything is read again
     rebuilt = bitmaps_current(reference)
     assert rebuilt.words is not first.words and rebuilt.version == data_version()
+
+
+def test_the_apis_ranked_pages_from_the_bitmaps_are_those_postgresql_ranks(
+    generated, client, settings, django_assert_max_num_queries
+):
+    """/api/v1/recommendations/?q=... by relevance: the same count, rows and order, page after page, whether
+    PostgreSQL ranks every match (SEARCH_BITMAPS off) or the bitmaps and word index do (one word: in memory)."""
+    api = "/api/v1/recommendations/"
+    searches = [{"q": "rights"}, {"q": "rights -women"}, {"q": "rights", "response": "noted", "cycle": ["2", "3"]},
+                {"q": '"human rights"'}, {"q": "ratify OR torture", "sur_region": "Africa"}, {"q": "zzzunknown"},
+                {"q": "the"}]  # fmt: skip
+    pages = [{"page_size": "7"}, {"page_size": "7", "page": "2"}, {"page_size": "100", "page": "last"}]
+    settings.SEARCH_BITMAPS = "off"
+    slow = {(i, j): client.get(api, {**s, **p}).json() for i, s in enumerate(searches) for j, p in enumerate(pages)}
+    settings.SEARCH_BITMAPS = "inline"
+    client.get(api, {"q": "rights"})  # builds the bitmaps of this data version
+    shown = 0
+    for (i, j), expected in slow.items():
+        with django_assert_max_num_queries(8):  # no ranking and no count statement: reference, rows, prefetches
+            fast = client.get(api, {**searches[i], **pages[j]}).json()
+        if "error" in expected:  # a page past the end: the same 404
+            assert fast == expected
+            continue
+        assert fast["count"] == expected["count"], searches[i]
+        assert [r["id"] for r in fast["results"]] == [r["id"] for r in expected["results"]], (searches[i], pages[j])
+        assert fast == expected
+        shown += len(fast["results"])
+    assert shown > 100 and slow[0, 0]["count"] > 14
