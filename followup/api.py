@@ -46,6 +46,7 @@ from followup.services import assessments as services
 from recommendations.models import Recommendation
 from uprtrax.api_errors import Conflict, UnknownFieldsRefused, error_body, errors
 from uprtrax.api_fields import FieldSelectionMixin, SelectableFieldsSerializerMixin
+from uprtrax.api_links import IdentityLink
 from uprtrax.api_lists import KeysetCursorPagination, OrderedListMixin, OrderingBackend
 from uprtrax.api_parsers import JSONParser
 
@@ -77,7 +78,7 @@ class AssessmentSerializer(SelectableFieldsSerializerMixin, serializers.ModelSer
     (the only people, with admins, who see deleted or hidden ones). Those three are not read-only fields, so that
     the schema shows them as optional: this serializer only ever writes a representation."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:assessment-detail")
+    url = IdentityLink(view_name="api:assessment-detail")
     recommendation = serializers.IntegerField(source="recommendation_id", help_text="The recommendation's id.")
     organisation = OrganisationBriefSerializer()
     deleted = _DateIsSet("deleted_at", help_text="Deleted (and restorable by a moderator). Members and moderators.")

@@ -86,32 +86,39 @@ class FlagFilter(django_filters.Filter):
 DATES_BOUNDED_DAYS = 4000  # a range of dates over more days than this is not bounded (its rows start early anyway)
 
 
-def _dates_recommendations_range(
-    after: datetime.date | None, before: datetime.date | None
-) -> tuple[int, int] | bool | None:
-    """The lowest and highest recommendation id among the assessments made in this range of dates: two steps down
-    assessment_date_rec_idx per day that has any. False when no assessment at all lies in the range; None when the
-    range covers more than DATES_BOUNDED_DAYS days of assessments."""
+# The bound a list's order starts from, for a range of dates: the column and whether the order descends.
+_DATES_BOUND = {
+    "recommendation": ("recommendation_id", False),
+    "-recommendation": ("recommendation_id", True),
+    "id": ("id", False),
+    "-id": ("id", True),
+}
+
+
+def _dates_bound(after: datetime.date | None, before: datetime.date | None, column: str, descending: bool):
+    """The lowest (or, `descending`, the highest) `column` (recommendation_id or id) among the assessments made in
+    this range of dates: one step down assessment_date_rec_idx or assessment_date_id_idx per day. False when no
+    assessment lies in the range; None when the range covers more than DATES_BOUNDED_DAYS days of assessments."""
     table = Assessment._meta.db_table
+    if column not in ("recommendation_id", "id"):
+        raise ValueError(column)
+    edge, way = ("MAX", "DESC") if descending else ("MIN", "ASC")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH span AS (SELECT GREATEST(%s::date, MIN(assessed_on)) AS first,
                                      LEAST(%s::date, MAX(assessed_on)) AS last FROM {table})
-                SELECT span.last - span.first, MIN(b.first), MAX(b.last)
+                SELECT span.last - span.first, {edge}(b.edge)
                 FROM span LEFT JOIN LATERAL generate_series(span.first, span.last, interval '1 day') d(day)
                     ON span.last - span.first <= %s
-                LEFT JOIN LATERAL (SELECT
-                    (SELECT recommendation_id FROM {table} WHERE assessed_on = d.day::date
-                     ORDER BY recommendation_id LIMIT 1) AS first,
-                    (SELECT recommendation_id FROM {table} WHERE assessed_on = d.day::date
-                     ORDER BY recommendation_id DESC LIMIT 1) AS last) b ON true
-                GROUP BY 1""",  # noqa: S608 (table name from the model)
+                LEFT JOIN LATERAL (SELECT {column} AS edge FROM {table} WHERE assessed_on = d.day::date
+                                   ORDER BY {column} {way} LIMIT 1) b ON true
+                GROUP BY 1""",  # noqa: S608 (table name from the model, column and order from the code)
             [after, before, DATES_BOUNDED_DAYS],
         )
-        days, first, last = cursor.fetchone()
-    if days is None or days < 0 or (days <= DATES_BOUNDED_DAYS and first is None):
+        days, bound = cursor.fetchone()
+    if days is None or days < 0 or (days <= DATES_BOUNDED_DAYS and bound is None):
         return False
-    return None if first is None else (first, last)
+    return bound
 
 
 class AssessmentFilterSet(django_filters.FilterSet):
@@ -184,19 +191,22 @@ class AssessmentFilterSet(django_filters.FilterSet):
         return super().qs
 
     def filter_queryset(self, queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
-        """The filters; with a range of dates on PostgreSQL, also the recommendation ids' range of the assessments
-        made then, as constants the planner sees (always true): a list in recommendation order starts where they
-        start instead of walking every older recommendation's assessments (dates follow the reviews)."""
+        """The filters; with a range of dates on PostgreSQL, also where the assessments made then start in the
+        list's order (`ordering`: the lowest or highest recommendation id, or assessment id), as a constant the
+        planner sees (always true): the list starts there instead of walking every older row (dates follow the
+        reviews, and ids the dates they were entered)."""
         queryset = super().filter_queryset(queryset)
         after, before = (self.form.cleaned_data.get(name) for name in ("assessed_after", "assessed_before"))
         if connection.vendor != "postgresql" or not (after or before):
             return queryset
-        found = _dates_recommendations_range(after, before)
-        if found is False:
+        ordering = self.data.get("ordering", "") if hasattr(self.data, "get") else ""
+        column, descending = _DATES_BOUND.get(str(ordering).strip() or "recommendation", _DATES_BOUND["recommendation"])
+        bound = _dates_bound(after, before, column, descending)
+        if bound is False:
             return queryset.none()
-        if found is None:
+        if bound is None:
             return queryset
-        return queryset.filter(recommendation_id__gte=found[0], recommendation_id__lte=found[1])
+        return queryset.filter(**{f"{column}__{'lte' if descending else 'gte'}": bound})
 
     def filter_organisation(self, queryset, name, value):
         # By id, not through a join on the slug: the planner then knows how many rows each organisation has (a

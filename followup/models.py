@@ -167,9 +167,10 @@ class Assessment(models.Model):
         indexes = [
             # Consolidated status per recommendation and phase (statistics), public ones first.
             models.Index(fields=["phase", "recommendation", "status"], name="assessment_phase_rec_idx"),
-            # Assessments of a range of dates: the first and last recommendation of each day, so that a list in
-            # recommendation order starts where that range's recommendations start (followup.filters).
+            # Assessments of a range of dates: the first and last recommendation (and assessment) of each day, so
+            # that a list in either order starts where that range's rows start (followup.filters).
             models.Index(fields=["assessed_on", "recommendation"], name="assessment_date_rec_idx"),
+            models.Index(fields=["assessed_on", "id"], name="assessment_date_id_idx"),
             # An organisation's own work list ("my organisation's assessments").
             models.Index(fields=["organisation", "phase", "-assessed_on"], name="assessment_org_phase_idx"),
             # The moderation queue: the few hidden and deleted ones among millions.

@@ -16,11 +16,14 @@ from rest_framework.exceptions import ValidationError
 
 from followup.models import Assessment
 from recommendations.bitmaps import Bitmaps, bitmap_total, bitmaps_current, page_ids, search_bitmap
+from recommendations.facets import reference_load
 from recommendations.filters import SORT_DATE, SORT_OLDEST, SORT_RELEVANCE, SORT_STATE, RecommendationFilterSet
 from recommendations.models import Issue, Recommendation
+from recommendations.selectors import links_attach, links_read
 from reviews.api import StateBriefSerializer
-from reviews.models import Review, State
+from reviews.models import Review
 from uprtrax.api_fields import FieldSelectionMixin, SelectableFieldsSerializerMixin, fields_parameters
+from uprtrax.api_links import IdentityLink
 from uprtrax.api_lists import (
     ORDERING_PARAM,
     KeysetCursorPagination,
@@ -32,7 +35,7 @@ from uprtrax.api_lists import (
 
 
 class IssueSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:issue-detail", lookup_field="slug")
+    url = IdentityLink(view_name="api:issue-detail", lookup_field="slug")
 
     class Meta:
         model = Issue
@@ -78,7 +81,7 @@ class AssessmentPublicSerializer(serializers.ModelSerializer):
 
 
 class RecommendationSerializer(SelectableFieldsSerializerMixin, serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:recommendation-detail")
+    url = IdentityLink(view_name="api:recommendation-detail")
     page = serializers.SerializerMethodField(help_text="The recommendation's page on the site.")
     state_under_review = StateBriefSerializer(source="review.state")
     # The session's number is kept on the recommendation itself (a database trigger): no join to read it.
@@ -86,8 +89,9 @@ class RecommendationSerializer(SelectableFieldsSerializerMixin, serializers.Mode
     cycle = serializers.IntegerField(source="review.session.cycle.number")
     year = serializers.IntegerField(source="review.session.year")
     report_symbol = serializers.CharField(source="review.report_symbol")
-    recommending_states = StateBriefSerializer(many=True)
-    issues = IssueBriefSerializer(many=True)
+    # By name, from the id arrays on the row and the reference data in memory (recommendations.selectors.links_read).
+    recommending_states = StateBriefSerializer(many=True, source="states_shown")
+    issues = IssueBriefSerializer(many=True, source="issues_shown")
 
     class Meta:
         model = Recommendation
@@ -98,7 +102,10 @@ class RecommendationSerializer(SelectableFieldsSerializerMixin, serializers.Mode
         ]  # fmt: skip
 
     def get_page(self, recommendation: Recommendation) -> str:
-        return self.context["request"].build_absolute_uri(f"/recommendations/{recommendation.pk}/")
+        site = self.context.get("_site")
+        if site is None:
+            site = self.context["_site"] = self.context["request"].build_absolute_uri("/")
+        return f"{site}recommendations/{recommendation.pk}/"
 
 
 class RecommendationDetailSerializer(RecommendationSerializer):
@@ -239,10 +246,8 @@ class RecommendationViewSet(FieldSelectionMixin, OrderedListMixin, viewsets.Read
             related.append("review")
         if related:
             queryset = queryset.select_related(*related)
-        if self.wants("recommending_states"):
-            queryset = queryset.prefetch_related(Prefetch("recommending_states", State.objects.order_by("short_name")))
-        if self.wants("issues"):
-            queryset = queryset.prefetch_related(Prefetch("issues", Issue.objects.order_by("name")))
+        if self._wants_links():
+            queryset = links_read(queryset)
         if self.action == "retrieve" and self.wants("assessments"):
             public = Assessment.objects.public().select_related("organisation")
             queryset = queryset.prefetch_related(
@@ -251,6 +256,21 @@ class RecommendationViewSet(FieldSelectionMixin, OrderedListMixin, viewsets.Read
                 )
             )
         return queryset
+
+    def _wants_links(self) -> bool:
+        return self.wants("recommending_states") or self.wants("issues")
+
+    def paginate_queryset(self, queryset):
+        rows = super().paginate_queryset(queryset)
+        if rows is not None and self._wants_links():
+            links_attach(rows, reference_load())
+        return rows
+
+    def get_object(self):
+        row = super().get_object()
+        if self._wants_links():
+            links_attach([row], reference_load())
+        return row
 
     def _ranked(self) -> bool:
         params = self.request.query_params

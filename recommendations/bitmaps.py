@@ -17,9 +17,9 @@ older than their version): about 10 s at a million recommendations.
 
 A search with text evaluates PostgreSQL's reading of the query (websearch_to_tsquery) over the word index built
 with the bitmaps (recommendations.words: every lexeme with its positions, so phrases too), intersects the matches
-with the facet bitmaps and counts as without text. The page by relevance: for one word (maybe with words left out)
-from the word index too, ordered by the word's occurrences as ts_rank_cd orders them; otherwise PostgreSQL ranks
-the final set's rows, exactly as the SQL path does. Building both for a million recommendations: about 25 s.
+with the facet bitmaps and counts as without text. The page by relevance: for one word or phrase (maybe with words
+left out) from the word index too, ordered by its matches as ts_rank_cd orders them; otherwise PostgreSQL ranks the
+final set's rows, exactly as the SQL path does. Building both for a million recommendations: about 25 s.
 """
 
 import functools
@@ -455,13 +455,13 @@ def _ranked(
     filterset: "RecommendationFilterSet", maps: Bitmaps, main: np.ndarray, offset: int, limit: int
 ) -> list[int]:
     """One page of the main set by relevance, as the SQL path orders it (ts_rank_cd, then newest first): in memory
-    for one word (by its number of occurrences, then as date), else ranked by PostgreSQL."""
+    for one word or phrase (by its number of matches, then as date), else ranked by PostgreSQL."""
     from recommendations import search
 
     tree = query_tree(filterset.text)
-    word = word_index.single_word(tree) if tree is not None else None
-    if word is not None:
-        return _slices(_by_frequency(maps, main, word), offset, limit)
+    term = word_index.single_term(tree) if tree is not None else None
+    if term is not None:
+        return _slices(_by_frequency(maps, main, term), offset, limit)
     ids = _positions(main).tolist()
     if not ids:
         return []
@@ -476,10 +476,10 @@ def _ranked(
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _by_frequency(maps: Bitmaps, main: np.ndarray, word: str):
-    """The main set in parts: those holding `word` most often first (ts_rank_cd's order for one word), each part
-    newest session first and by id."""
-    ids, counts = word_index.term_frequencies(maps.words, word)
+def _by_frequency(maps: Bitmaps, main: np.ndarray, term):
+    """The main set in parts: those holding `term` (a word or a phrase) most often first (ts_rank_cd's order for
+    one), each part newest session first and by id."""
+    ids, counts = word_index.term_frequencies(maps.words, term)
     chosen = ((main[ids >> 6] >> (ids & 63).astype(np.uint64)) & np.uint64(1)).astype(bool)
     ids, counts = ids[chosen], counts[chosen]
     newest_first = sorted((n for n in maps.session.keys if n is not None), reverse=True)

@@ -11,12 +11,13 @@ from typing import ClassVar
 import django_filters
 from django import forms
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from followup.models import Assessment
 from recommendations import search
 from recommendations.facets import Reference, reference_load
 from recommendations.models import Recommendation
+from reviews.models import Session
 
 QUERY_MAX_LENGTH = 300
 VALUES_MAX = 50  # values of one filter; more is an error, not a slow query
@@ -103,19 +104,64 @@ def _session_ids_range(sessions: list[int]) -> tuple[int, int] | None:
     return None if first is None else (first, last)
 
 
+def _sessions_id_ranges() -> dict[int, tuple[int, int]]:
+    """Every session's lowest and highest recommendation id (sessions without any left out): two steps down the
+    session index per session, some 120 for every session there is."""
+    table, sessions = Recommendation._meta.db_table, Session._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT s.number, b.first, b.last FROM {sessions} s CROSS JOIN LATERAL (SELECT
+                    (SELECT id FROM {table} WHERE session_number = s.number ORDER BY id LIMIT 1) AS first,
+                    (SELECT id FROM {table} WHERE session_number = s.number ORDER BY id DESC LIMIT 1) AS last) b
+                WHERE b.first IS NOT NULL"""  # noqa: S608 (table names from the models)
+        )
+        return {number: (first, last) for number, first, last in cursor.fetchall()}
+
+
+def _pure_ranges(chosen: list[tuple[int, int]], others: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
+    """The id ranges holding exactly the chosen sessions' recommendations: their own ranges, neighbours merged, when
+    no other session's range meets any of them (an import writes a session's rows together, so that is the rule);
+    None when another session's rows may lie among theirs."""
+    if any(first <= other_last and other_first <= last for first, last in chosen for other_first, other_last in others):
+        return None
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(chosen):
+        if merged and not any(merged[-1][1] < other_first < first for other_first, _ in others):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
 def sessions_filter(queryset: QuerySet, sessions: list[int], *, prefix: str = "") -> QuerySet:
-    """Recommendations (or, with prefix "recommendation__", rows of theirs) of these sessions. On PostgreSQL with the
-    ids' range of those sessions beside it, as constants the planner sees: always true, it lets a list in id order
-    start where those sessions' recommendations start instead of walking every older one (an import writes a
-    session's rows together)."""
-    queryset = queryset.filter(**{f"{prefix}session_number__in": sessions})
+    """Recommendations (or, with prefix "recommendation__", rows of theirs) of these sessions.
+
+    On PostgreSQL, recommendations get the ids' range of those sessions beside the filter, as constants the planner
+    sees: always true, it lets a list in id order start where those sessions' recommendations start instead of
+    walking every older one. Rows of recommendations (assessments) are filtered by the ranges of recommendation ids
+    that hold exactly those sessions (every session's range is read: _pure_ranges), without a join: a join to the
+    recommendations misleads the planner, which cannot know that the session and the ids go together. Where another
+    session's rows lie among theirs, they join, with the range beside it."""
     if connection.vendor != "postgresql" or not sessions:
-        return queryset
-    found = _session_ids_range(sessions)
-    if found is None:
-        return queryset
-    column = f"{prefix.removesuffix('__')}_id" if prefix else "id"
-    return queryset.filter(**{f"{column}__gte": found[0], f"{column}__lte": found[1]})
+        return queryset.filter(**{f"{prefix}session_number__in": sessions})
+    if not prefix:
+        queryset = queryset.filter(session_number__in=sessions)
+        found = _session_ids_range(sessions)
+        return queryset if found is None else queryset.filter(id__gte=found[0], id__lte=found[1])
+    ranges = _sessions_id_ranges()
+    chosen = [ranges[number] for number in set(sessions) if number in ranges]
+    if not chosen:
+        return queryset.none()
+    column = f"{prefix.removesuffix('__')}_id"
+    pure = _pure_ranges(chosen, [span for number, span in ranges.items() if number not in sessions])
+    if pure is None:
+        first, last = min(span[0] for span in chosen), max(span[1] for span in chosen)
+        bounds = {f"{column}__gte": first, f"{column}__lte": last}
+        return queryset.filter(**{f"{prefix}session_number__in": sessions}, **bounds)
+    condition = Q()
+    for first, last in pure:
+        condition |= Q(**{f"{column}__gte": first, f"{column}__lte": last})
+    return queryset.filter(condition)
 
 
 class RecommendationFilterSet(django_filters.FilterSet):

@@ -44,7 +44,8 @@ class Recommendation(models.Model):
         GENERAL = 4, "4 – General action"
         SPECIFIC = 5, "5 – Specific action"
 
-    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="recommendations")
+    # Indexed by rec_review_tally_idx (below), which also carries what a review's counts read.
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="recommendations", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.RECOMMENDATION)
     paragraph_ref = models.CharField(
         "paragraph", max_length=20, blank=True, help_text="Paragraph in the Working Group report, e.g. 136.12."
@@ -120,6 +121,13 @@ class Recommendation(models.Model):
             models.Index(fields=["-session_number", "id"], name="rec_session_desc_idx"),
             # Facet and filter by implementation status.
             models.Index(fields=["implementation_status"], name="rec_implementation_idx"),
+            # A review's recommendations, and their counts by response and implementation without reading the rows
+            # (reviews.selectors: an index-only scan).
+            models.Index(
+                fields=["review"],
+                include=["id", "kind", "response", "implementation_status"],
+                name="rec_review_tally_idx",
+            ),
             # The GIN index on search_vector is PostgreSQL's only: migration 0006 creates it there.
         ]
 

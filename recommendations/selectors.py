@@ -1,5 +1,6 @@
 """Reads for recommendations: the browsing list, one recommendation, and the home page's headline figures."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
@@ -209,24 +210,32 @@ def recommendation_search(*, params: QueryDict) -> SearchPage:
 
 
 def _page_rows(ids: list[int], reference: Reference) -> list[Recommendation]:
-    """The page's recommendations in the order of `ids`, each with `states_shown` and `issues_shown` (by name).
-
-    On PostgreSQL the recommending states and issues come from the id arrays on the rows (migration 0007) and the
-    reference data already in memory: one query; elsewhere from two prefetch queries.
-    """
+    """The page's recommendations in the order of `ids`, each with `states_shown` and `issues_shown` (by name)."""
     rows = Recommendation.objects.filter(id__in=ids).select_related("review__state", "review__session__cycle")
+    found = links_read(rows).in_bulk()
+    links_attach(found.values(), reference)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def links_read(rows: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+    """`rows` with what links_attach needs: on PostgreSQL the recommending states' and issues' id arrays kept on
+    each row (migration 0007), no further query; elsewhere two prefetch queries."""
     if connection.vendor == "postgresql":
-        rows = rows.annotate(state_ids=ROW_ARRAYS["from_ids"], issue_id_list=ROW_ARRAYS["issue_ids"]).in_bulk()
-        for row in rows.values():
+        return rows.annotate(state_ids=ROW_ARRAYS["from_ids"], issue_id_list=ROW_ARRAYS["issue_ids"])
+    return rows.prefetch_related(
+        Prefetch("recommending_states", State.objects.only("iso3", "short_name").order_by("short_name")),
+        Prefetch("issues", Issue.objects.order_by("name")),
+    )
+
+
+def links_attach(rows: Iterable[Recommendation], reference: Reference) -> None:
+    """Give each row (read through links_read) `states_shown` and `issues_shown`, by name: on PostgreSQL from its
+    id arrays and the reference data already in memory."""
+    for row in rows:
+        if hasattr(row, "state_ids"):
             states = (reference.states[pk] for pk in row.state_ids or () if pk in reference.states)
             issues = (reference.issues[pk] for pk in row.issue_id_list or () if pk in reference.issues)
             row.states_shown = sorted(states, key=lambda state: state.short_name)
             row.issues_shown = sorted(issues, key=lambda issue: issue.name)
-    else:
-        rows = rows.prefetch_related(
-            Prefetch("recommending_states", State.objects.only("iso3", "short_name").order_by("short_name")),
-            Prefetch("issues", Issue.objects.order_by("name")),
-        ).in_bulk()
-        for row in rows.values():
+        else:
             row.states_shown, row.issues_shown = list(row.recommending_states.all()), list(row.issues.all())
-    return [rows[pk] for pk in ids if pk in rows]

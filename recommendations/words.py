@@ -16,9 +16,10 @@ themselves, the index holds what the GIN index and its recheck would find. A tsq
 weights, an OR or NOT inside a phrase: websearch_to_tsquery makes none of them) is not evaluated here:
 `evaluate` returns None and the caller asks PostgreSQL.
 
-Ranking (ts_rank_cd, cover density) stays PostgreSQL's, but for the commonest query: one word, maybe with words
-left out. Each occurrence is then a cover of its own, weighted 0.1 (weight D), so the rank is 0.1 x the number of
-occurrences, and the order by rank is the order by that number (`term_frequencies`).
+Ranking (ts_rank_cd, cover density) stays PostgreSQL's, but for the commonest queries: one word or one phrase,
+maybe with words left out. Each match is then a cover of its own, all of the same width (0.1 for a word, weight
+D), so the rank is a constant times the number of matches, and the order by rank is the order by that number
+(`single_term`, `term_frequencies`).
 
 Memory: 8 bytes per word occurrence (the 1,000,000 generated recommendations: 8.3 million occurrences, 66 MB).
 Building it is one GROUP BY per range of ids in PostgreSQL: some 12 s for a million recommendations.
@@ -235,14 +236,24 @@ def evaluate(index: WordIndex, tree, pack, words: int) -> np.ndarray:
     return pack(documents(keys), words)
 
 
-def single_word(tree) -> str | None:
-    """The one word sought when the query is one word, maybe with words left out (`'a' & !'b' & !'c'`): then
-    ts_rank_cd is 0.1 x the word's occurrences. None otherwise."""
-    positive: list[str] = []
+def _plain_phrase(node) -> bool:
+    """A word, or words in a phrase (`'a' <-> 'b' <2> 'c'`)."""
+    if isinstance(node, Lexeme):
+        return True
+    return (
+        isinstance(node, Binary) and node.operator == "<N>" and _plain_phrase(node.left) and _plain_phrase(node.right)
+    )
+
+
+def single_term(tree):
+    """The one word or phrase sought when the query is one, maybe with words left out (`'a' & !'b'`, `'a' <-> 'b'
+    & !'c'`); None otherwise. ts_rank_cd then finds each match a cover of its own, all of the same width, so that a
+    recommendation's rank is a constant times its number of matches (0.1 each for a word)."""
+    positive: list = []
 
     def walk(node) -> bool:
-        if isinstance(node, Lexeme):
-            positive.append(node.text)
+        if _plain_phrase(node):
+            positive.append(node)
             return True
         if isinstance(node, Not):
             return isinstance(node.operand, Lexeme)
@@ -251,7 +262,8 @@ def single_word(tree) -> str | None:
     return positive[0] if walk(tree) and len(positive) == 1 else None
 
 
-def term_frequencies(index: WordIndex, lexeme: str) -> tuple[np.ndarray, np.ndarray]:
-    """The ids holding `lexeme` and how often each holds it (its number of positions)."""
-    ids, starts = _runs(index.keys(lexeme))
+def term_frequencies(index: WordIndex, term) -> tuple[np.ndarray, np.ndarray]:
+    """The ids holding `term` (a word, or a phrase: see single_term) and how many times each holds it."""
+    keys = index.keys(term.text) if isinstance(term, Lexeme) else _phrase(index, term)[0]
+    ids, starts = _runs(keys)
     return ids[starts], np.diff(np.concatenate((starts, [len(ids)])))

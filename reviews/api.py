@@ -22,6 +22,7 @@ from recommendations.filters import CodesFilter
 from reviews.models import Cycle, IntergovernmentalOrganisation, RegionalGroup, Review, Session, State
 from reviews.selectors import Tally, review_tallies
 from uprtrax.api_fields import FieldSelectionMixin, SelectableFieldsSerializerMixin, fields_parameters
+from uprtrax.api_links import IdentityLink
 from uprtrax.api_lists import OrderedListMixin, OrderingBackend, Pages, both_ways
 
 
@@ -41,7 +42,7 @@ def _reference_schema(listed: tuple[str, str], one: tuple[str, str], key: OpenAp
 
 
 class RegionalGroupSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:regionalgroup-detail", lookup_field="code")
+    url = IdentityLink(view_name="api:regionalgroup-detail", lookup_field="code")
     state_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -50,7 +51,7 @@ class RegionalGroupSerializer(serializers.ModelSerializer):
 
 
 class RegionalGroupBriefSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:regionalgroup-detail", lookup_field="code")
+    url = IdentityLink(view_name="api:regionalgroup-detail", lookup_field="code")
 
     class Meta:
         model = RegionalGroup
@@ -64,7 +65,7 @@ class IntergovernmentalOrganisationSerializer(serializers.ModelSerializer):
 
 
 class StateBriefSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:state-detail", lookup_field="iso3")
+    url = IdentityLink(view_name="api:state-detail", lookup_field="iso3")
 
     class Meta:
         model = State
@@ -72,9 +73,7 @@ class StateBriefSerializer(serializers.ModelSerializer):
 
 
 class IntergovernmentalOrganisationDetailSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:intergovernmentalorganisation-detail", lookup_field="acronym"
-    )
+    url = IdentityLink(view_name="api:intergovernmentalorganisation-detail", lookup_field="acronym")
     states = StateBriefSerializer(many=True, read_only=True, help_text="Its member states, by name.")
 
     class Meta:
@@ -83,7 +82,7 @@ class IntergovernmentalOrganisationDetailSerializer(serializers.ModelSerializer)
 
 
 class StateSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:state-detail", lookup_field="iso3")
+    url = IdentityLink(view_name="api:state-detail", lookup_field="iso3")
     regional_group = RegionalGroupBriefSerializer(read_only=True)
     organisations = IntergovernmentalOrganisationSerializer(many=True, read_only=True)
 
@@ -93,7 +92,7 @@ class StateSerializer(serializers.ModelSerializer):
 
 
 class CycleSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:cycle-detail", lookup_field="number")
+    url = IdentityLink(view_name="api:cycle-detail", lookup_field="number")
     sessions = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
 
     class Meta:
@@ -102,7 +101,7 @@ class CycleSerializer(serializers.ModelSerializer):
 
 
 class SessionSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:session-detail", lookup_field="number")
+    url = IdentityLink(view_name="api:session-detail", lookup_field="number")
     cycle = serializers.SlugRelatedField(slug_field="number", read_only=True)
     states_reviewed = serializers.SerializerMethodField(help_text="ISO3 codes of the states reviewed, by name.")
 
@@ -122,7 +121,7 @@ class ResponseCountsSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(SelectableFieldsSerializerMixin, serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:review-detail")
+    url = IdentityLink(view_name="api:review-detail")
     state = StateBriefSerializer(read_only=True)
     session = serializers.IntegerField(source="session.number", read_only=True)
     cycle = serializers.IntegerField(source="session.cycle.number", read_only=True)

@@ -15,4 +15,8 @@ class Migration(migrations.Migration):
             model_name='assessment',
             index=models.Index(fields=['assessed_on', 'recommendation'], name='assessment_date_rec_idx'),
         ),
+        migrations.AddIndex(
+            model_name='assessment',
+            index=models.Index(fields=['assessed_on', 'id'], name='assessment_date_id_idx'),
+        ),
     ]

@@ -15,11 +15,12 @@ from followup.models import Organisation
 from recommendations.facets import Reference, reference_load
 from recommendations.filters import CodesFilter
 from reviews.api import StateBriefSerializer
+from uprtrax.api_links import IdentityLink
 from uprtrax.api_lists import OrderedListMixin, OrderingBackend, Pages
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:organisation-detail", lookup_field="slug")
+    url = IdentityLink(view_name="api:organisation-detail", lookup_field="slug")
     page = serializers.SerializerMethodField(help_text="The organisation's page on the site.")
     country = StateBriefSerializer(read_only=True, allow_null=True, help_text="Where it is based, if known.")
     assessments_url = serializers.SerializerMethodField(help_text="Its public assessments in the API.")

@@ -33,6 +33,7 @@ from rest_framework.response import Response
 from recommendations.imports import jobs
 from recommendations.models import ImportRun
 from uprtrax.api_errors import Conflict, UnknownFieldsRefused, errors
+from uprtrax.api_links import IdentityLink
 from uprtrax.api_parsers import JSONParser, MultiPartParser
 
 
@@ -85,7 +86,7 @@ class MappingField(serializers.Field):
 class ImportRunSerializer(serializers.ModelSerializer):
     """A run in the list: what, whose, when, how it went."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:importrun-detail")
+    url = IdentityLink(view_name="api:importrun-detail")
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
     duration = serializers.SerializerMethodField(help_text="Seconds the import took, once finished.")
 

@@ -667,3 +667,23 @@ def test_ranges_of_dates_find_exactly_the_assessments_of_those_days_in_every_ord
             assert {row["id"] for row in found} == expected, (after, before, ordering)
         found_any += bool(expected)
     assert found_any == 8
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "interleaved", "nested"])
+def test_session_and_cycle_filters_find_exactly_their_assessments_in_every_order(cast, layout):
+    """Sessions' recommendations written together are found by their ids' ranges alone (no join: followup.filters
+    through recommendations.filters.sessions_filter); interleaved ones through the join. Either way nothing of
+    theirs is lost and nothing else is shown: sessions 20 and 21 (cycle 2) and 27 (cycle 3) here."""
+    reviews = {n: ReviewFactory(session=Session.objects.get(number=n)) for n in (20, 21, 27)}
+    order = {"contiguous": [20, 20, 21, 21, 27, 27], "interleaved": [20, 21, 20, 27, 21, 20],
+             "nested": [20, 21, 21, 20, 27, 27]}[layout]  # fmt: skip
+    rows = [_assessment(cast, RecommendationFactory(review=reviews[n])) for n in order]
+    session_of = dict(zip([row.pk for row in rows], order, strict=True))
+    client = APIClient()
+    cases = [({"session": "20"}, {20}), ({"session": "21"}, {21}), ({"session": ["20", "27"]}, {20, 27}),
+             ({"cycle": "2"}, {20, 21}), ({"cycle": "3"}, {27}), ({"session": "22"}, set())]  # fmt: skip
+    for params, sessions in cases:
+        expected = {pk for pk, n in session_of.items() if n in sessions}
+        for ordering in ("recommendation", "-recommendation", "id", "-id"):
+            found = client.get(URL, {**params, "ordering": ordering}).json()["results"]
+            assert {row["id"] for row in found} == expected, (params, ordering)

@@ -6,11 +6,12 @@ from django.db import connection
 
 from followup.status import implementation_status_refresh
 from recommendations import bitmaps, search
+from recommendations import words as word_index
 from recommendations.bitmaps import _pack, _positions, bitmap_counts, bitmaps_build, bitmaps_forget, query_tree
 from recommendations.dataset import dataset_generate
 from recommendations.facets import facet_counts, reference_load
 from recommendations.models import Recommendation
-from recommendations.words import Binary, Lexeme, Not, Unsupported, evaluate, single_word, tsquery_parse
+from recommendations.words import Binary, Lexeme, Not, Unsupported, evaluate, single_term, tsquery_parse
 from tests.factories import RecommendationFactory
 from tests.recommendations.searching import filterset_for
 
@@ -37,13 +38,18 @@ def test_parse_refuses_what_it_does_not_evaluate(text):
         tsquery_parse(text)
 
 
-def test_single_word_is_one_word_with_words_left_out_only():
-    assert single_word(tsquery_parse("'tortur'")) == "tortur"
-    assert single_word(tsquery_parse("'women' & !'violenc' & !'girl'")) == "women"
-    assert single_word(tsquery_parse("'women' & 'girl'")) is None
-    assert single_word(tsquery_parse("'women' | 'girl'")) is None
-    assert single_word(tsquery_parse("'death' <-> 'penalti'")) is None
-    assert single_word(tsquery_parse("'women' & !( 'death' <-> 'penalti' )")) is None
+def test_single_term_is_one_word_or_phrase_with_words_left_out_only():
+    assert single_term(tsquery_parse("'tortur'")) == Lexeme("tortur")
+    assert single_term(tsquery_parse("'women' & !'violenc' & !'girl'")) == Lexeme("women")
+    assert single_term(tsquery_parse("'women' & 'girl'")) is None
+    assert single_term(tsquery_parse("'women' | 'girl'")) is None
+    phrase = single_term(tsquery_parse("'death' <-> 'penalti'"))
+    assert phrase == Binary("<N>", Lexeme("death"), Lexeme("penalti"), 1)
+    phrase = single_term(tsquery_parse("'right' <2> 'educ' & !'girl'"))
+    assert phrase == Binary("<N>", Lexeme("right"), Lexeme("educ"), 2)
+    assert single_term(tsquery_parse("'women' & !( 'death' <-> 'penalti' )")) is None  # a phrase left out
+    assert single_term(tsquery_parse("'death' <-> 'penalti' & 'abolish'")) is None
+    assert single_term(tsquery_parse("!'death'")) is None
 
 
 # --- Against PostgreSQL ---------------------------------------------------------------------------------------------
@@ -68,6 +74,8 @@ def data():
         "Abolish the death penalty. The penalty of death is not a deterrent.",
         "Protect women's and girls' rights; prevent violence against women.",
         "Implement the 2030 Agenda and its Sustainable Development Goals.",
+        "End the death penalty: the death penalty, a death penalty by any name, is cruel.",  # the phrase 3 times
+        "The right to education, the right to education for girls, and the right of boys to education.",
     ]:
         RecommendationFactory(review=review, text=text)
     implementation_status_refresh()
@@ -102,14 +110,21 @@ def test_every_query_finds_exactly_what_postgresql_finds(data):
 
 
 @pytest.mark.django_db
-def test_one_word_is_ranked_by_its_occurrences_as_ts_rank_cd_ranks(data):
+def test_one_word_or_phrase_is_ranked_by_its_matches_as_ts_rank_cd_ranks(data):
     maps = bitmaps_build(0, reference_load())
-    for text in ["torture", "rights", "women -violence"]:
+    texts = ["torture", "rights", "women -violence", '"death penalty"', '"right to education"', '"human rights"',
+             '"rights of the child"', '"death penalty" -abolish', '"torture torture torture"',
+             '"ensure that"']  # fmt: skip
+    for text in texts:
         filterset = filterset_for({"q": text, "kind": "any"})
-        fast = bitmap_counts(filterset, maps, page=(0, 50))
-        assert fast.page_ids == facet_counts(filterset, page=(0, 50)).page_ids, text
+        term = word_index.single_term(query_tree(text))
+        assert term is not None, text  # ranked from the word index, not by PostgreSQL
+        fast = bitmap_counts(filterset, maps, page=(0, 500))
+        assert fast.page_ids == facet_counts(filterset, page=(0, 500)).page_ids, text
     top = bitmap_counts(filterset_for({"q": "torture", "kind": "any"}), maps, page=(0, 1)).page_ids
     assert Recommendation.objects.get(pk=top[0]).text.startswith("Torture, torture")
+    top = bitmap_counts(filterset_for({"q": '"death penalty"', "kind": "any"}), maps, page=(0, 1)).page_ids
+    assert Recommendation.objects.get(pk=top[0]).text.startswith("End the death penalty")
 
 
 @pytest.mark.django_db
