@@ -43,5 +43,6 @@ RUN DJANGO_SECRET_KEY="$COLLECTSTATIC_SECRET_KEY" python manage.py collectstatic
 USER uprtrax
 EXPOSE 8000
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
-# Workers: gunicorn reads WEB_CONCURRENCY from the environment itself (default 1).
-CMD ["gunicorn", "uprtrax.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+# Processes, threads, timeouts: docker/gunicorn.conf.py, from the environment (WEB_CONCURRENCY, GUNICORN_*). No
+# access log of its own: the application logs each request, with its id (uprtrax/ops/logs.py).
+CMD ["gunicorn", "uprtrax.wsgi:application", "--config", "/app/docker/gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

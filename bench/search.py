@@ -344,6 +344,9 @@ def django_setup(url: str, *, cache: bool, bitmaps: bool = False) -> None:
     os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
     if not cache:
         os.environ["UPRTRAX_SEARCH_CACHE_SECONDS"] = "0"
+    # Pages and API reads kept whole for anonymous visitors (uprtrax/pagecache.py) would answer every measured
+    # request from the warm-up's: the benchmarks time the work. bench/load.py measures a server with them on.
+    os.environ["UPRTRAX_PAGE_CACHE_SECONDS"] = "0"
     # Searches without text: facet bitmaps built before the runs (timed apart), or the SQL path only.
     os.environ["UPRTRAX_SEARCH_BITMAPS"] = "inline" if bitmaps else "off"
     # WhiteNoise looks for collectstatic's output, which a benchmark does not build (files come from the finders).
@@ -354,6 +357,7 @@ def django_setup(url: str, *, cache: bool, bitmaps: bool = False) -> None:
     from django.conf import settings
 
     logging.getLogger("django.request").setLevel(logging.ERROR)  # a 404 shows in the table, not as a log line
+    logging.getLogger("uprtrax.requests").setLevel(logging.WARNING)  # the request log: one line per request
     if HOST not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, HOST]
 

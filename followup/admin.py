@@ -15,6 +15,7 @@ from followup.models import (
     Invitation,
     Membership,
     Organisation,
+    StatisticsRecompute,
     StatisticsSnapshot,
     User,
 )
@@ -195,11 +196,35 @@ class StatisticsSnapshotAdmin(ReadOnlyAdmin):
 @admin.register(DataDump)
 class DataDumpAdmin(ReadOnlyAdmin):
     """The public data dump's builds: the Celery job writes them (followup/dumps), or `manage.py build_dumps`. The
-    newest succeeded one is served at /dumps/; its manifest is shown in full on its page."""
+    newest succeeded one is served at /dumps/; its manifest is shown in full on its page. The Background jobs page
+    (/admin/jobs/) shows them beside the other jobs."""
 
-    list_display = ("started_at", "status", "finished_at", "data_as_of", "size", "duration_seconds", "directory")
-    list_filter = ("status",)
+    list_display = ("started_at", "status", "trigger", "user", "finished_at", "data_as_of", "size",
+                    "duration_seconds", "error_short")  # fmt: skip
+    list_filter = ("status", "trigger")
+    list_select_related = ("user",)
     ordering = ("-started_at", "-id")
+
+    @admin.display(description="error")
+    def error_short(self, dump):
+        return dump.error[:120]
+
+
+@admin.register(StatisticsRecompute)
+class StatisticsRecomputeAdmin(ReadOnlyAdmin):
+    """The statistics' recomputes (followup/jobs.py): queued by changes, nightly or by hand; a running one's worker
+    stamps its heartbeat, and one whose worker stopped is marked failed by the reaper. The Background jobs page
+    (/admin/jobs/) shows them beside the other jobs and queues one by hand."""
+
+    list_display = ("queued_at", "status", "trigger", "user", "sent_at", "started_at", "finished_at", "duration",
+                    "snapshots", "error_short")  # fmt: skip
+    list_filter = ("status", "trigger")
+    list_select_related = ("user",)
+    ordering = ("-queued_at", "-id")
+
+    @admin.display(description="error")
+    def error_short(self, run):
+        return run.error[:120]
 
 
 @admin.register(Assessment.history.model)

@@ -49,6 +49,7 @@ from uprtrax.api_fields import FieldSelectionMixin, SelectableFieldsSerializerMi
 from uprtrax.api_links import IdentityLink
 from uprtrax.api_lists import KeysetCursorPagination, OrderedListMixin, OrderingBackend
 from uprtrax.api_parsers import JSONParser
+from uprtrax.pagecache import AnonymousCachedReads
 
 EVIDENCE_ITEMS_MAX = 100  # items read from a request; rules.EVIDENCE_MAX says how many are kept
 
@@ -445,6 +446,7 @@ ORDERINGS = {
     ),
 )
 class AssessmentViewSet(
+    AnonymousCachedReads,
     FieldSelectionMixin,
     OrderedListMixin,
     mixins.ListModelMixin,

@@ -268,10 +268,73 @@ class StatisticsSnapshot(models.Model):
         return f"Statistics {self.phase} {self.rule} cycle {self.cycle or 'all'} at {self.computed_at:%Y-%m-%d %H:%M}"
 
 
+class JobTrigger(models.TextChoices):
+    """Why a background job (a statistics recompute, a data dump) ran."""
+
+    CHANGE = "change", "Data changed"
+    NIGHTLY = "nightly", "Nightly (Celery beat)"
+    ADMIN = "admin", "By hand (admin)"
+    COMMAND = "command", "By hand (command line)"
+    RETRY = "retry", "Again, after its worker stopped"
+
+
+class StatisticsRecompute(models.Model):
+    """One recompute of the statistics' snapshots (followup/jobs.py): why and by whom, when, and what came of it.
+
+    Queued by a change (followup.snapshots.statistics_changed), by hand or nightly; at most one is queued at a time,
+    so that it covers every change until it starts. A running one stamps heartbeat_at; the reaper marks one whose
+    stamp is too old failed (its worker was killed; the snapshots it was replacing stay whole)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    trigger = models.CharField(max_length=10, choices=JobTrigger, default=JobTrigger.CHANGE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Who asked for it (by hand in the admin); empty when automatic.",
+    )  # fmt: skip
+    queued_at = models.DateTimeField(default=timezone.now)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="When it is due (a change waits a little).")
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the broker took its task; empty: not yet (the broker was down)."
+    )
+    task_id = models.CharField(max_length=50, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Stamped while it runs.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    snapshots = models.PositiveIntegerField(default=0, help_text="Snapshots stored.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        constraints = [
+            # One queued recompute covers every change until it starts.
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="queued"), name="statisticsrecompute_one_queued"
+            ),
+        ]
+        indexes = [
+            # The admin's list and the Background jobs page: the latest first.
+            models.Index(fields=["-queued_at"], name="statisticsrecompute_queued_idx"),
+        ]
+
+    def __str__(self):
+        return f"Statistics recompute {self.queued_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def duration(self):
+        return self.finished_at - self.started_at if self.started_at and self.finished_at else None
+
+
 class DataDump(models.Model):
     """One build of the public data dump (followup/dumps): CSV files per table and one JSON Lines file, gzipped,
     under MEDIA_ROOT/dumps/<directory>/. The latest succeeded build is what /dumps/<name> serves and
-    /api/v1/dumps/ describes; the few before it stay on disk (UPRTRAX_DUMPS_KEEP), older ones are removed."""
+    /api/v1/dumps/ describes; the few before it stay on disk (UPRTRAX_DUMPS_KEEP), older ones are removed. A
+    running build stamps heartbeat_at; the reaper marks one whose stamp is too old failed (followup/jobs.py)."""
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -280,6 +343,12 @@ class DataDump(models.Model):
         REMOVED = "removed", "Removed (its files deleted, a newer one kept)"
 
     status = models.CharField(max_length=10, choices=Status, default=Status.RUNNING)
+    trigger = models.CharField(max_length=10, choices=JobTrigger, default=JobTrigger.NIGHTLY)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Who asked for it (by hand in the admin); empty when automatic.",
+    )  # fmt: skip
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Stamped while it runs.")
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     data_as_of = models.DateTimeField(null=True, blank=True, help_text="The moment of the data it holds.")

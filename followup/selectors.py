@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject
@@ -318,6 +318,13 @@ def statistics_table_rows(*, filters: StatisticsFilters, table: str) -> list[lis
     return [STATISTICS_CSV_HEADER] + [
         [table, row.key, row.label, *(row.figures[name] for name in STATISTICS_CSV_HEADER[3:11]), *what] for row in rows
     ]
+
+
+def statistics_stamp() -> str:
+    """When the statistics' snapshots were last stored (one query on their small table): a version of every page
+    that shows them (uprtrax.pagecache)."""
+    latest = StatisticsSnapshot.objects.aggregate(latest=Max("computed_at"))["latest"]
+    return latest.isoformat() if latest else ""
 
 
 def state_statistics(*, iso3: str) -> dict[str, Any] | None:

@@ -7,7 +7,9 @@
   data stores the same figures.
 - statistics_changed(): imports and assessment writes call it after they commit. It queues one recompute,
   STATISTICS_RECOMPUTE_DELAY seconds later, for every change until that recompute starts: a thousand changes in a
-  minute cost one recompute. Celery beat also runs one every night (uprtrax/celery.py).
+  minute cost one recompute. The recompute is a StatisticsRecompute record (followup/jobs.py), queued in the
+  database, so that a broker that is down delays it rather than losing it. Celery beat also runs one every night
+  (uprtrax/celery.py).
 - snapshot_read(): the stored figures of a phase, rule and cycle, in the API's shape.
 """
 
@@ -17,7 +19,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -38,27 +39,25 @@ from recommendations.models import ImportRun
 from reviews.models import Cycle
 from uprtrax.locks import advisory_lock
 
-_PENDING_KEY = "statistics:recompute-pending"
 _LOCK_KEY = 0x75707273  # "uprs": the advisory lock's number, one for the whole database
 
 
 def statistics_changed() -> None:
     """The recommendations or their public assessments changed (called after the commit): recompute the
-    statistics once, a little later, for this change and every other until then."""
-    delay = settings.STATISTICS_RECOMPUTE_DELAY
-    if cache.add(_PENDING_KEY, 1, timeout=max(delay * 30, 600)):
-        from followup.tasks import statistics_recompute_task
+    statistics once, a little later, for this change and every other until then. Never raises for a broker that is
+    down: the recompute stays queued and is sent when it answers again."""
+    from followup.jobs import recompute_queue
+    from followup.models import JobTrigger
 
-        statistics_recompute_task.apply_async(countdown=delay)
+    recompute_queue(trigger=JobTrigger.CHANGE, delay=settings.STATISTICS_RECOMPUTE_DELAY)
 
 
 def statistics_recompute(
     *, phases: tuple[str, ...] = PHASES, rules: tuple[str, ...] = RULES, include_pledges: bool = False
 ) -> list[StatisticsSnapshot]:
     """Compute and store the snapshots of these phases and rules (all by default); returns them. Waits while
-    another recompute runs. A change committed from now on queues another recompute."""
+    another recompute runs. The record of the job (queued, running...) is followup.jobs's."""
     filters_check(phases=phases, rules=rules)
-    cache.delete(_PENDING_KEY)
     outer = connection.in_atomic_block  # a caller's transaction (tests): its snapshot is the one read
     with advisory_lock(_LOCK_KEY), transaction.atomic(), connection.cursor() as cursor:
         shared = None

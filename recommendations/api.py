@@ -32,6 +32,7 @@ from uprtrax.api_lists import (
     Pages,
     ordering_description,
 )
+from uprtrax.pagecache import AnonymousCachedReads
 
 
 class IssueSerializer(serializers.ModelSerializer):
@@ -50,7 +51,7 @@ class IssueSerializer(serializers.ModelSerializer):
         parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The issue's slug.")],
     ),
 )
-class IssueViewSet(OrderedListMixin, viewsets.ReadOnlyModelViewSet):
+class IssueViewSet(AnonymousCachedReads, OrderedListMixin, viewsets.ReadOnlyModelViewSet):
     """UPR Info's issues (themes), by slug: `/issues/womens-rights/`."""
 
     queryset = Issue.objects.all()
@@ -219,7 +220,7 @@ _LIST_PARAMETERS = [
         parameters=fields_parameters(RecommendationDetailSerializer, "id,text,assessments"),
     ),
 )
-class RecommendationViewSet(FieldSelectionMixin, OrderedListMixin, viewsets.ReadOnlyModelViewSet):
+class RecommendationViewSet(AnonymousCachedReads, FieldSelectionMixin, OrderedListMixin, viewsets.ReadOnlyModelViewSet):
     """Recommendations and voluntary pledges, with the search page's filters: `q` (full text: words, "a phrase",
     -word), `sur`, `sur_region`, `from`, `from_region`, `org`, `session`, `cycle`, `response`, `action`, `issue`,
     `status`, `kind`, `sort`; several values by repeating a parameter. Without `q`: in the `ordering` asked for

@@ -14,6 +14,7 @@ statement.
 import functools
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import Counter, defaultdict
@@ -31,9 +32,12 @@ from django.http import QueryDict
 from recommendations import search
 from recommendations.models import Issue, Recommendation
 from reviews.models import Cycle, IntergovernmentalOrganisation, RegionalGroup, Review, Session, State
+from uprtrax.cache import cache_available
 
 if TYPE_CHECKING:
     from recommendations.filters import RecommendationFilterSet
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -164,6 +168,7 @@ WARM_DELAY_SECONDS = 10
 
 
 _CHANGES_KEY = "uprtrax:search:changes:{version}"
+_version_seen = 0  # the data version this process read last (data_version)
 CHANGES_KEPT_SECONDS = 3600
 
 
@@ -184,7 +189,11 @@ def search_data_changed(*, statuses_of: Iterable[int] | None = None) -> None:
     if settings.SEARCH_CACHE_SECONDS and cache.add(_WARM_PENDING_KEY, 1, timeout=WARM_DELAY_SECONDS * 30):
         from recommendations.tasks import search_facets_warm
 
-        search_facets_warm.apply_async(countdown=WARM_DELAY_SECONDS)
+        try:
+            search_facets_warm.apply_async(countdown=WARM_DELAY_SECONDS)
+        except Exception:  # a broker that is down: the warm-up only saves a visitor's wait, never fail the write
+            logger.warning("The search's warm-up could not be queued", exc_info=True)
+            cache.delete(_WARM_PENDING_KEY)
 
 
 def search_warm_started() -> None:
@@ -205,8 +214,15 @@ def statuses_changed(after: int, until: int) -> set[int] | None:
 
 def data_version() -> int:
     """The version of the recommendations and assessments that search_data_changed() moves on: a cached count
-    keyed by it is dropped whenever the data changes (the state and session pages use it too)."""
-    return cache.get_or_set(_VERSION_KEY, lambda: int(time.time() * 1000), timeout=None)
+    keyed by it is dropped whenever the data changes (the state and session pages use it too). While the cache is
+    unavailable (Redis down), the last version this process read: a new one at every call would have every search
+    build the bitmaps again (recommendations.bitmaps)."""
+    global _version_seen
+    version = cache.get_or_set(_VERSION_KEY, lambda: int(time.time() * 1000), timeout=None)
+    if not cache_available():
+        return _version_seen
+    _version_seen = version
+    return version
 
 
 def search_facets_warm() -> None:

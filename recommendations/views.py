@@ -12,10 +12,12 @@ from followup.rules import BULK_MAX
 from recommendations import exports, selectors
 from recommendations.filters import RecommendationFilterSet
 from recommendations.models import Recommendation
+from uprtrax.pagecache import anonymous_page_cache
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@anonymous_page_cache
 def recommendation_list(request):
     """The search page. An htmx request (a filter changed) gets only the results and facets to swap in."""
     page = selectors.recommendation_search(params=request.GET)
@@ -31,6 +33,7 @@ def recommendation_list(request):
     return response
 
 
+@anonymous_page_cache
 def recommendation_detail(request, pk: int):
     try:
         recommendation = selectors.recommendation_detail(pk=pk)

@@ -24,6 +24,7 @@ from reviews.selectors import Tally, review_tallies
 from uprtrax.api_fields import FieldSelectionMixin, SelectableFieldsSerializerMixin, fields_parameters
 from uprtrax.api_links import IdentityLink
 from uprtrax.api_lists import OrderedListMixin, OrderingBackend, Pages, both_ways
+from uprtrax.pagecache import AnonymousCachedReads
 
 
 def _path(name: str, description: str, kind: type = str) -> OpenApiParameter:
@@ -223,7 +224,7 @@ class ReviewFilterSet(django_filters.FilterSet):
 # --- Views ----------------------------------------------------------------------------------------------------------
 
 
-class ReferenceViewSet(OrderedListMixin, viewsets.ReadOnlyModelViewSet):
+class ReferenceViewSet(AnonymousCachedReads, OrderedListMixin, viewsets.ReadOnlyModelViewSet):
     """A small list: numbered pages with a count, `ordering` from the view's names, and its FilterSet if any."""
 
     pagination_class = Pages

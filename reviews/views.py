@@ -4,15 +4,18 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from followup.selectors import state_statistics
+from followup.selectors import state_statistics, statistics_stamp
 from reviews import selectors
 from reviews.models import Cycle, Session, State
+from uprtrax.pagecache import anonymous_page_cache
 
 
+@anonymous_page_cache
 def state_list(request):
     return render(request, "reviews/state_list.html", {"states": selectors.state_list_with_counts()})
 
 
+@anonymous_page_cache(also=statistics_stamp)
 def state_detail(request, iso3: str):
     if not (len(iso3) == 3 and iso3.isascii() and iso3.isalpha()):
         shown = f" '{iso3[:20]}'" if iso3.isprintable() else ""
@@ -35,10 +38,12 @@ def state_detail(request, iso3: str):
     return render(request, "reviews/state_detail.html", context)
 
 
+@anonymous_page_cache
 def session_list(request):
     return render(request, "reviews/session_list.html", {"sessions": selectors.session_list_with_counts()})
 
 
+@anonymous_page_cache
 def session_detail(request, number: int):
     try:
         session = selectors.session_get(number=number)
@@ -65,10 +70,12 @@ def session_prepare(request, number: int):
     return render(request, "reviews/session_prepare.html", context)
 
 
+@anonymous_page_cache
 def cycle_list(request):
     return render(request, "reviews/cycle_list.html", {"cycles": selectors.cycle_list_with_counts()})
 
 
+@anonymous_page_cache
 def cycle_detail(request, number: int):
     try:
         cycle = selectors.cycle_with_counts(number=number)

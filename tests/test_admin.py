@@ -16,6 +16,7 @@ from followup.models import (
     Invitation,
     Membership,
     Organisation,
+    StatisticsRecompute,
     StatisticsSnapshot,
     User,
 )
@@ -85,7 +86,15 @@ ADMIN_MODELS = [
     ImportMapping,
 ]
 # Written by the import service only: listed and shown, never added or changed by hand.
-READ_ONLY_ADMIN_MODELS = [ImportRun, Invitation, ApiToken, StatisticsSnapshot, DataDump, Assessment.history.model]
+READ_ONLY_ADMIN_MODELS = [
+    ImportRun,
+    Invitation,
+    ApiToken,
+    StatisticsSnapshot,
+    StatisticsRecompute,
+    DataDump,
+    Assessment.history.model,
+]
 BIG_TABLES = [Review, Recommendation, Assessment]
 
 

@@ -100,6 +100,30 @@ def _check_gunicorn(argv: list[str]) -> None:
     module, _, attribute = parsed.args[0].partition(":")
     application = getattr(import_module(module), attribute)
     assert callable(application)
+    if parsed.config:
+        _gunicorn_config(_repo_path(parsed.config))
+
+
+def _gunicorn_config(path: Path, **environment: str) -> dict:
+    """The settings a gunicorn config file makes (with these variables set), each checked by gunicorn itself."""
+    import runpy
+
+    assert path.is_file(), f"gunicorn --config {path}: no such file"
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        values = {k: v for k, v in runpy.run_path(str(path)).items() if not k.startswith("_") and k != "os"}
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    config = gunicorn.config.Config()
+    for name, value in values.items():
+        assert name in config.settings, f"{path.name}: {name} is no gunicorn setting"
+        config.set(name, value)  # gunicorn's validation
+    return {name: getattr(config, name) for name in [*values, "worker_class_str"]}
 
 
 def _repo_path(path: str) -> Path:
@@ -410,6 +434,78 @@ def test_backing_services_are_not_published_on_the_host():
     assert all(port.startswith("127.0.0.1:") for port in SERVICES["web"]["ports"])
 
 
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_every_service_rotates_its_docker_logs(name):
+    logging = SERVICES[name]["logging"]
+
+    assert logging["driver"] == "json-file"
+    assert logging["options"]["max-size"] and int(logging["options"]["max-file"]) >= 2
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_application_containers_hold_no_capability_and_gain_no_privilege(name):
+    assert SERVICES[name]["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in SERVICES[name]["security_opt"]
+
+
+def _seconds(duration: str) -> int:
+    match = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert match and duration, duration
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+def test_web_is_given_time_to_finish_its_requests_when_stopped():
+    """Docker kills a container 10 s after asking it to stop, unless told otherwise: web waits longer than gunicorn
+    lets requests finish, postgres long enough to shut down cleanly."""
+    config = _gunicorn_config(REPO / "docker" / "gunicorn.conf.py")
+
+    assert _seconds(SERVICES["web"]["stop_grace_period"]) > config["graceful_timeout"]
+    assert _seconds(SERVICES["postgres"]["stop_grace_period"]) >= 30
+
+
+# --- docker/gunicorn.conf.py -----------------------------------------------------------------------------------
+
+
+def test_gunicorn_defaults_suit_a_two_core_host():
+    config = _gunicorn_config(REPO / "docker" / "gunicorn.conf.py")
+
+    assert config["workers"] == 2 and config["threads"] == 4  # gthread: 8 requests at once, 2 copies of the bitmaps
+    assert config["worker_class_str"] == "gthread"
+    assert (config["timeout"], config["graceful_timeout"]) == (60, 30)
+    assert config["max_requests"] == 10_000 and 0 < config["max_requests_jitter"] < config["max_requests"]
+    assert config["worker_tmp_dir"] == "/dev/shm"  # noqa: S108 - a tmpfs, gunicorn's advice for containers
+
+
+def test_gunicorn_takes_its_settings_from_the_environment():
+    config = _gunicorn_config(
+        REPO / "docker" / "gunicorn.conf.py",
+        WEB_CONCURRENCY="5",
+        GUNICORN_THREADS="1",
+        GUNICORN_TIMEOUT="120",
+        GUNICORN_GRACEFUL_TIMEOUT="20",
+        GUNICORN_MAX_REQUESTS="0",
+        GUNICORN_MAX_REQUESTS_JITTER="0",
+    )
+
+    assert (config["workers"], config["threads"], config["timeout"], config["graceful_timeout"]) == (5, 1, 120, 20)
+    assert config["worker_class_str"] == "sync"  # one thread: gunicorn's plain worker
+    assert config["max_requests"] == 0  # never recycled
+
+
+@pytest.mark.parametrize(("name", "value"), [("GUNICORN_THREADS", "two"), ("WEB_CONCURRENCY", "0")])
+def test_gunicorn_refuses_a_bad_value_naming_the_variable(name, value):
+    with pytest.raises(ValueError, match=f"{name}='{value}' must be a whole number of at least 1"):
+        _gunicorn_config(REPO / "docker" / "gunicorn.conf.py", **{name: value})
+
+
+def test_every_variable_the_gunicorn_config_reads_is_in_env_example():
+    read = set(re.findall(r'_whole_number\("([A-Z_]+)"', (REPO / "docker" / "gunicorn.conf.py").read_text()))
+    documented = (REPO / ".env.example").read_text()
+
+    assert {"WEB_CONCURRENCY", "GUNICORN_THREADS"} <= read
+    assert {name for name in read if f"\n{name}=" not in documented} == set()
+
+
 # --- Dockerfile, .dockerignore, docker/ ------------------------------------------------------------------
 
 
@@ -480,7 +576,8 @@ def test_dockerfile_entrypoint_and_command_exist():
     assert os.access(script, os.X_OK), f"{script} is not executable"
     assert command_argv[0] == "gunicorn"
     _check_gunicorn(command_argv[1:])
-    assert "--workers" not in command_argv and "-w" not in command_argv  # gunicorn reads WEB_CONCURRENCY
+    assert "--workers" not in command_argv and "-w" not in command_argv  # docker/gunicorn.conf.py reads it
+    assert command_argv == _argv(SERVICES["web"]["command"])  # `docker run` serves as Compose's web does
 
 
 def _entrypoint(database_url: str) -> subprocess.CompletedProcess:
@@ -619,6 +716,7 @@ def production_gunicorn(tmp_path):
     port = _free_port()
     argv = _argv(SERVICES["web"]["command"])
     argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
+    argv[argv.index("--config") + 1] = str(_repo_path(argv[argv.index("--config") + 1]))
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.path.expanduser("~"),
@@ -666,37 +764,7 @@ def test_web_health_check_fails_when_django_refuses_the_host_or_the_path(product
     assert _probe(f"http://127.0.0.1:{_free_port()}/healthz", "uprtrax.example.org") == 1  # nothing listening
 
 
-def test_collectstatic_succeeds_as_the_image_build_runs_it(tmp_path):
-    """The build's environment holds nothing but the dummy key, and the manifest storage fails on a missing asset."""
-    (arg,) = [argument for argument in _instructions("ARG") if argument.startswith("COLLECTSTATIC_SECRET_KEY=")]
-    code = (
-        "import sys, django; django.setup(); from django.conf import settings; "
-        "settings.STATIC_ROOT = sys.argv[1]; from django.core.management import call_command; "
-        "call_command('collectstatic', interactive=False, verbosity=0)"
-    )
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.path.expanduser("~"),
-        "DJANGO_SETTINGS_MODULE": "uprtrax.settings",
-        "DJANGO_SECRET_KEY": arg.partition("=")[2],
-    }
-
-    result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-c", code, str(tmp_path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-    assert result.returncode == 0, result.stderr[-3000:]
-    manifest = json.loads((tmp_path / "staticfiles.json").read_text())
-    static = REPO / "static"
-    own_assets = {path.relative_to(static).as_posix() for path in static.rglob("*") if path.is_file()}
-    assert "admin/css/base.css" in manifest["paths"]
-    assert own_assets - set(manifest["paths"]) == set()
+# collectstatic as the image build runs it, and WhiteNoise serving its output: tests/test_static.py.
 
 
 def test_web_and_worker_share_the_uploads_volume_at_the_images_media_root():

@@ -7,6 +7,7 @@ under test), because settings are read once, at import, and pytest's own environ
 import ast
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -118,7 +119,7 @@ def test_redis_url_makes_redis_the_broker_result_backend_and_cache():
     assert settings["celery_always_eager"] is False
     assert settings["celery_broker_url"] == "redis://redis.internal:6379/3"
     assert settings["celery_result_backend"] == "redis://redis.internal:6379/3"
-    assert settings["CACHE_BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["CACHE_BACKEND"] == "uprtrax.cache.ResilientRedisCache"  # Django's, its errors misses
 
 
 def test_debug_off_by_default_turns_https_protections_on():
@@ -169,6 +170,8 @@ def test_deploy_check_fails_when_production_runs_without_https():
     assert result.returncode != 0
     assert "security.W008" in result.stderr  # SECURE_SSL_REDIRECT
     assert "security.W004" in result.stderr  # HSTS
+    assert "security.W012" in result.stderr  # SESSION_COOKIE_SECURE
+    assert "security.W016" in result.stderr  # CSRF_COOKIE_SECURE
 
 
 def test_deploy_check_fails_with_a_short_secret_key():
@@ -205,6 +208,39 @@ def test_env_example_documents_every_variable_settings_read():
 
     assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"} <= read  # the scan does find env_*() calls
     assert read - documented == set()
+
+
+def _documented_in_configuration_page() -> set[str]:
+    """The variables of docs/configuration.md's tables: the backquoted names of each row's first cell."""
+    names = set()
+    for line in (REPO / "docs" / "configuration.md").read_text().splitlines():
+        if line.startswith("| `"):
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1]))
+    return names
+
+
+def _variables_read_by_the_code() -> set[str]:
+    """What every module of the project reads with uprtrax.env's readers (settings.py, and e.g. uprtrax/celery.py)."""
+    reader = re.compile(r'\benv_(?:str|bool|int|list|choice|rate)\(\s*"([A-Z][A-Z0-9_]+)"')
+    names = set()
+    for package in ("uprtrax", "reviews", "recommendations", "followup"):
+        for path in (REPO / package).rglob("*.py"):
+            names.update(reader.findall(path.read_text()))
+    return names
+
+
+def test_the_configuration_page_documents_every_variable_the_code_and_the_env_example_read():
+    documented = _documented_in_configuration_page()
+    gunicorn = set(re.findall(r'_whole_number\("([A-Z_]+)"', (REPO / "docker" / "gunicorn.conf.py").read_text()))
+    compose = set(re.findall(r"\$\{([A-Z_]+)", (REPO / "docker-compose.yml").read_text()))
+
+    assert {"DJANGO_SECRET_KEY", "UPRTRAX_RATE_SEARCH", "GUNICORN_THREADS", "POSTGRES_PASSWORD"} <= documented
+    assert _variables_read_by_settings() <= _variables_read_by_the_code()  # the wider scan finds what the AST does
+    assert _variables_read_by_the_code() - documented == set()
+    assert gunicorn - documented == set()
+    assert compose - documented == set()
+    assert set(_dotenv_example()) - documented == set()
+    assert "docs/configuration.md" in (REPO / "README.md").read_text()
 
 
 def test_env_example_comments_every_variable():

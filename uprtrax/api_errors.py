@@ -11,17 +11,22 @@ PermissionDenied, Conflict below...): `exception_handler` (REST_FRAMEWORK's EXCE
 the handlers of uprtrax/urls.py do the same for what Django answers under /api/ (an unknown address, a crash).
 """
 
+import sys
 from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template import loader
 from django.views import defaults
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 
 API_PREFIX = "/api/"
+# What the database raises while it cannot be reached (a restart, a failover): a 503, not a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 UNKNOWN_NAMED_MAX = 20  # unknown fields named in one answer (a body of 100,000 keys gets 20 messages, not 100,000)
 
 
@@ -205,6 +210,10 @@ def _json(code: str, message: str, status_code: int) -> JsonResponse:
 def bad_request(request, exception, message: str = "The request could not be read."):
     if _api(request):
         return _json("bad_request", message, 400)
+    if isinstance(exception, _TOO_LARGE):  # a form over Django's limits, met by the CSRF check or the view
+        from uprtrax.middleware import body_too_large, too_large_message  # that module imports this one
+
+        return body_too_large(request, too_large_message(exception))
     return defaults.bad_request(request, exception)
 
 
@@ -225,12 +234,36 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+# Seconds a client is asked to wait (Retry-After) while the database cannot be reached.
+DATABASE_RETRY_SECONDS = 30
+
+
 def server_error(request):
+    if isinstance(sys.exception(), DATABASE_UNAVAILABLE):  # Django calls this handler while handling the error
+        return database_unavailable(request)
     if _api(request):
         return _json(
             "server_error", "uprtrax failed to answer this request. The error was logged; try again later.", 500
         )
     return defaults.server_error(request)
+
+
+def database_unavailable(request):
+    """503 with Retry-After while the database cannot be reached (restarting, failing over): a short page, or the
+    API's error, never a traceback. Rendered without the request's context: that would read the database."""
+    message = (
+        f"The database cannot be reached for a moment (nothing is ever half-saved). Try again in "
+        f"{DATABASE_RETRY_SECONDS} s."
+    )
+    if _api(request):
+        response = JsonResponse(
+            error_body(code="not_ready", message=message, retry_after=DATABASE_RETRY_SECONDS), status=503
+        )
+    else:
+        page = loader.render_to_string("503.html", {"retry_after": DATABASE_RETRY_SECONDS})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
 
 
 # --- The shape in the OpenAPI schema ------------------------------------------------------------------------------

@@ -45,19 +45,25 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served by the app itself (/api/docs/)
     "simple_history",  # every change of an assessment kept: who, when, before and after
     "axes",  # login throttling: failed attempts counted per username and address
+    "django_guid",  # the request id: X-Request-ID in and out, on every log line (uprtrax/ops/logs.py)
+    "uprtrax.ops",  # /readyz's checks, the worker heartbeat, the request log, manage.py backup
     "reviews",
     "recommendations",
     "followup",
 ]
 
 MIDDLEWARE = [
+    "django_guid.middleware.guid_middleware",  # first: every later line of the request carries its id
+    "uprtrax.ops.logs.RequestLogMiddleware",  # one log line per request, timing all that follows
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "uprtrax.middleware.NulRefusedMiddleware",  # %00 in an address: 400, never a database error
+    "uprtrax.middleware.RequestBodyLimitMiddleware",  # before the CSRF check reads a form: 413 from Content-Length
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "uprtrax.ratelimit.RateLimitMiddleware",  # after the user is known: counts per person, or per address
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -128,8 +134,8 @@ AXES_COOLOFF_TIME = env_int("UPRTRAX_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# The address is REMOTE_ADDR (an X-Forwarded-For header is the client's to forge). Behind a proxy every client has
-# the proxy's address: the count is then per username.
+# The address is the one the rate limits see: REMOTE_ADDR, or what UPRTRAX_API_NUM_PROXIES proxies forwarded.
+AXES_CLIENT_IP_CALLABLE = "uprtrax.ratelimit.client_address"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
@@ -170,9 +176,18 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
 IMPORT_MAX_BYTES = env_int("UPRTRAX_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
 # A running import job refreshes its heartbeat in the cache; one silent this long is taken for dead (killed worker).
 IMPORT_HEARTBEAT_SECONDS = env_int("UPRTRAX_IMPORT_HEARTBEAT_SECONDS", 30, minimum=1)
+# Statistics recomputes and data dumps stamp their record with a heartbeat (in the database) while they run; one
+# silent this long is taken for dead (killed worker) by the reaper (followup/jobs.py), which runs every
+# UPRTRAX_JOBS_REAP_SECONDS (uprtrax/celery.py). A job queued this long without starting is sent to the broker again
+# (its message may have been lost with a Redis restarted without its data).
+JOBS_HEARTBEAT_SECONDS = env_int("UPRTRAX_JOBS_HEARTBEAT_SECONDS", 30, minimum=1)
+JOBS_REQUEUE_SECONDS = env_int("UPRTRAX_JOBS_REQUEUE_SECONDS", 600, minimum=1)
 # The search page's facet counts are kept this long in the cache (0: never). An import or an assessment drops them
 # at once, and a Celery task counts the unfiltered page's again.
 SEARCH_CACHE_SECONDS = env_int("UPRTRAX_SEARCH_CACHE_SECONDS", 3600, minimum=0)
+# Public pages (a state, a recommendation, the search, sessions) are kept whole for visitors not signed in, until
+# the data changes or this many seconds pass (0: never kept): uprtrax/pagecache.py.
+PAGE_CACHE_SECONDS = env_int("UPRTRAX_PAGE_CACHE_SECONDS", 300, minimum=0)
 # Searches without text count their facets from in-memory bitmaps on PostgreSQL (recommendations/bitmaps.py):
 # "background" builds them in a thread of each web process after the data changed (the SQL path answers meanwhile),
 # "inline" at once in the request, "off" never.
@@ -185,6 +200,17 @@ STATISTICS_PARALLEL = env_bool("UPRTRAX_STATISTICS_PARALLEL", True)
 # The public data dump (followup/dumps) is written under MEDIA_ROOT/dumps/ nightly; the newest this many stay on disk
 # (the newest is served at /dumps/).
 DUMPS_KEEP = env_int("UPRTRAX_DUMPS_KEEP", 3, minimum=1)
+# Every Celery worker records in Redis that it is alive, every WORKER_HEARTBEAT_SECONDS (uprtrax/ops/heartbeat.py);
+# /readyz takes a worker silent for WORKER_HEARTBEAT_STALE_SECONDS for dead (killed, hung, or cut off from Redis).
+WORKER_HEARTBEAT_SECONDS = env_int("UPRTRAX_WORKER_HEARTBEAT_SECONDS", 15, minimum=1)
+WORKER_HEARTBEAT_STALE_SECONDS = env_int("UPRTRAX_WORKER_HEARTBEAT_STALE_SECONDS", 60, minimum=2)
+if WORKER_HEARTBEAT_STALE_SECONDS <= WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        f"UPRTRAX_WORKER_HEARTBEAT_STALE_SECONDS={WORKER_HEARTBEAT_STALE_SECONDS} must be more than "
+        f"UPRTRAX_WORKER_HEARTBEAT_SECONDS={WORKER_HEARTBEAT_SECONDS} (a few heartbeats), or every worker looks dead."
+    )
+# `manage.py backup` writes here unless given a path (uprtrax/ops/backup.py).
+BACKUP_DIR = Path(env_str("UPRTRAX_BACKUP_DIR") or BASE_DIR / "backups")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 for _name, _url in (("REDIS_URL", REDIS_URL), ("CELERY_BROKER_URL", CELERY_BROKER_URL)):
@@ -193,22 +219,37 @@ for _name, _url in (("REDIS_URL", REDIS_URL), ("CELERY_BROKER_URL", CELERY_BROKE
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Django's RedisCache, whose connection errors are misses: a Redis outage never fails a page (uprtrax/cache.py).
+        {"BACKEND": "uprtrax.cache.ResilientRedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
 
-# Largest request body read, but files (Django's default, named here): an API request with more gets 413.
+# Request bodies (Django's defaults, named here). A body, or a form's fields without its files, holds at most this
+# (an API request or a page with more gets 413); files only where a page or endpoint takes one (imports:
+# IMPORT_MAX_BYTES), refused from the Content-Length before they are read (uprtrax.middleware's
+# RequestBodyLimitMiddleware, uprtrax.api_parsers). The proxy in front caps bodies at about IMPORT_MAX_BYTES too.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # a bulk assessment sends at most rules.BULK_MAX ids, in one field
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # an uploaded file larger than this waits in a temporary file, not in memory
 
 # The API's rate limits (uprtrax/api_throttles.py): per address for anonymous requests, per token (or per signed-in
 # user) otherwise; "<number>/<second|minute|hour|day>". Past it: 429 with Retry-After.
 API_RATE_ANON = env_rate("UPRTRAX_API_RATE_ANON", "120/minute")
 API_RATE_TOKEN = env_rate("UPRTRAX_API_RATE_TOKEN", "600/minute")
 # How many proxies in front of uprtrax append to X-Forwarded-For (0: the address is REMOTE_ADDR and the header,
-# which a client can forge, is ignored). Behind one reverse proxy that sets it: 1.
+# which a client can forge, is ignored). Behind one reverse proxy that sets it: 1. The pages' limits below and
+# django-axes read the address the same way.
 API_NUM_PROXIES = env_int("UPRTRAX_API_NUM_PROXIES", 0, minimum=0)
+
+# The rate limits of the expensive pages (uprtrax/ratelimit.py), per signed-in person or else per address, counted in
+# the cache: the search page; downloads (the search's exports, the statistics' CSV files, an organisation's export,
+# the dump's files); login attempts and password reset requests, whatever the username. Past one: 429 and a page.
+RATE_SEARCH = env_rate("UPRTRAX_RATE_SEARCH", "120/minute")
+RATE_EXPORT = env_rate("UPRTRAX_RATE_EXPORT", "60/hour")
+RATE_LOGIN = env_rate("UPRTRAX_RATE_LOGIN", "30/hour")
 
 REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -320,10 +361,31 @@ else:
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "uprtrax <noreply@localhost>")
 
+# Logs go to standard error, one record per line: JSON objects (timestamp, level, logger, message, request_id, and
+# the request log's method, path, status, duration_ms, user_id: uprtrax/ops/logs.py) by default in production, plain
+# text by default with DEBUG. Web, Celery worker and beat alike (uprtrax/celery.py).
+LOG_FORMAT = env_choice("UPRTRAX_LOG_FORMAT", ("json", "plain"), "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
+        "celery_task": {"()": "uprtrax.ops.logs.CeleryTaskFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["levelname", "name", "message"],
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,  # ISO 8601, UTC
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id", "celery_task"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django_guid": {"level": "WARNING"}},  # it says at INFO, for every request, that it made an id
 }
+# X-Request-ID: a UUID given by the proxy is kept, anything else replaced; returned on every response.
+DJANGO_GUID = {"GUID_HEADER_NAME": "X-Request-ID", "VALIDATE_GUID": True, "EXPOSE_HEADER": False}

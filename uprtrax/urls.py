@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from uprtrax import views
+from uprtrax import admin_jobs, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -27,8 +27,11 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/docs.html"),
         name="api-docs",
     ),
+    # The admin's Background jobs page (staff only: admin_view), before the admin's own catch-all addresses.
+    path("admin/jobs/", admin.site.admin_view(admin_jobs.jobs_page), name="admin_jobs"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),  # no slash: SECURE_REDIRECT_EXEMPT names it so
+    path("readyz", views.readyz, name="readyz"),  # the same: a probe follows no redirect
 ]
 
 # Under /api/ Django's own errors answer in the API's error shape; elsewhere, the site's pages (templates/404.html...).

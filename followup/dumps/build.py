@@ -7,8 +7,8 @@
   (atomic) and records the DataDump as succeeded, which is what switches the served dump. A failure removes the
   half-written folder and records the error: the previous dump stays served. Two builds never overlap: the second
   returns at once (a PostgreSQL advisory lock, which a killed worker's closed connection releases); with the lock
-  held, a build left "running" by a killed process is marked failed and its folder removed. Only the newest
-  UPRTRAX_DUMPS_KEEP dumps stay on disk.
+  held, a build left "running" by a killed process is marked failed and its folder removed (the reaper does it
+  sooner, from the build's heartbeat: followup.jobs). Only the newest UPRTRAX_DUMPS_KEEP dumps stay on disk.
 - dump_served(), dump_file_find(): the dump the views serve, and one of its files by name.
 """
 
@@ -29,8 +29,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from followup.dumps.tables import TABLES, Codes, Table
-from followup.models import DataDump
+from followup.models import DataDump, JobTrigger
 from recommendations.imports.templates_download import FORMULA_STARTS
+from uprtrax.jobs import Heartbeat
 from uprtrax.locks import advisory_lock
 
 JSONL_NAME = "uprtrax.jsonl.gz"
@@ -199,10 +200,10 @@ def _snapshot_write(directory: Path) -> dict:
 # --- The build: lock, switch, tidy ----------------------------------------------------------------------------------
 
 
-def dumps_build(*, keep: int | None = None) -> DataDump | None:
+def dumps_build(*, keep: int | None = None, trigger: str = JobTrigger.COMMAND, user=None) -> DataDump | None:
     """Build a new dump and serve it; keep the newest `keep` (UPRTRAX_DUMPS_KEEP) on disk. Returns the DataDump
     (succeeded), or None when another build is running. A failure is recorded (status failed, its error) and
-    raised; the previous dump stays served."""
+    raised; the previous dump stays served. `trigger` and `user` say why and for whom (the record's)."""
     keep = keep or settings.DUMPS_KEEP
     root = dumps_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -218,8 +219,11 @@ def dumps_build(*, keep: int | None = None) -> DataDump | None:
                 error="Interrupted: the process building it stopped before it finished.",
             )
         _tidy(root, keep)
-        dump = DataDump.objects.create()
-        _build(dump, root)
+        dump = DataDump.objects.create(
+            trigger=trigger, user=user if getattr(user, "pk", None) else None, heartbeat_at=timezone.now()
+        )
+        with Heartbeat(DataDump, dump.pk):
+            _build(dump, root)
         _tidy(root, keep)
     return dump
 

@@ -17,6 +17,7 @@ from recommendations.filters import CodesFilter
 from reviews.api import StateBriefSerializer
 from uprtrax.api_links import IdentityLink
 from uprtrax.api_lists import OrderedListMixin, OrderingBackend, Pages
+from uprtrax.pagecache import AnonymousCachedReads
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -83,7 +84,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
         parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The organisation's slug.")],
     ),
 )
-class OrganisationViewSet(OrderedListMixin, viewsets.ReadOnlyModelViewSet):
+class OrganisationViewSet(AnonymousCachedReads, OrderedListMixin, viewsets.ReadOnlyModelViewSet):
     """Organisations that assess implementation, by slug, with their public details; their public assessments are
     at /api/v1/assessments/?organisation=<slug>."""
 

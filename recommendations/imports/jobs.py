@@ -7,6 +7,8 @@
     job_rerun    a new run of the same file (a new preview after the mapping changed, or after a failure)
     run_refresh  a running run whose heartbeat is gone (killed worker) -> failed, with the reason; runs_reap does
                  it for every run (Celery beat, every minute)
+    runs_requeue a pending run that the broker never took (it was down when the run was queued: task_id empty) or
+                 lost (pending for JOBS_REQUEUE_SECONDS) is sent again (followup.jobs.jobs_reap, Celery beat)
 
 The importers themselves are all-or-nothing (one transaction), so a run that failed, whatever the cause, wrote
 nothing, and running it again is always safe.
@@ -30,11 +32,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from recommendations.imports.runs import Progress, progress_get
 from recommendations.models import ImportMapping, ImportRun
+from uprtrax.cache import cache_available
 
 logger = logging.getLogger(__name__)
 
@@ -317,17 +321,44 @@ def _enqueue(run: ImportRun) -> None:
     transaction.on_commit(partial(_task_send, run.pk, run.task_id), robust=True)
 
 
-def _task_send(run_id: int, task_id: str) -> None:
-    """Send the task (or, without a broker, run it here). A broker that refuses it fails the run at once rather
-    than leaving it pending for ever."""
+def _task_send(run_id: int, task_id: str) -> bool:
+    """Send the task (or, without a broker, run it here). A broker that refuses it (down) leaves the run pending
+    with no task id: runs_requeue sends it once the broker answers again (the upload is kept, nothing is lost).
+    Without a broker, an error of the run itself fails it."""
     from recommendations.imports.tasks import import_run_execute
 
     try:
         import_run_execute.apply_async(args=[run_id], task_id=task_id)
     except Exception as exc:
-        logger.exception("import run %s: the task could not be sent (or, run here, failed)", run_id)
-        _run_fail(run_id, f"The import could not be queued ({type(exc).__name__}: {exc}). Run it again.",
-                   statuses=(ImportRun.Status.PENDING,))  # fmt: skip
+        if import_run_execute.app.conf.task_always_eager:  # no broker: it ran here, and failed
+            logger.exception("import run %s: failed", run_id)
+            _run_fail(run_id, f"The import failed ({type(exc).__name__}: {exc}). Run it again.",
+                      statuses=(ImportRun.Status.PENDING,))  # fmt: skip
+            return False
+        logger.warning("import run %s: not sent to the broker (%s: %s); it stays pending and is sent when the "
+                       "broker answers again", run_id, type(exc).__name__, exc)  # fmt: skip
+        ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PENDING, task_id=task_id).update(task_id="")
+        return False
+    return True
+
+
+def runs_requeue() -> int:
+    """Send again the pending runs that the broker never took (task_id empty: it was down) or that have waited
+    JOBS_REQUEUE_SECONDS (their message lost with a Redis restarted without its data); the run's started_at, for a
+    pending run the moment it was queued, moves on. A duplicate message is harmless: only a pending run is run.
+    Returns how many were sent."""
+    late = timezone.now() - timedelta(seconds=settings.JOBS_REQUEUE_SECONDS)
+    overdue = ImportRun.objects.filter(status=ImportRun.Status.PENDING).filter(Q(task_id="") | Q(started_at__lt=late))
+    sent = 0
+    for run_id, old_task_id in overdue.values_list("pk", "task_id"):
+        task_id = uuid.uuid4().hex
+        taken = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PENDING, task_id=old_task_id).update(
+            task_id=task_id, started_at=timezone.now()
+        )
+        if taken and _task_send(run_id, task_id):
+            logger.info("import run %s: sent to the broker again", run_id)
+            sent += 1
+    return sent
 
 
 # --- the worker's side ---------------------------------------------------------------------------------------------
@@ -407,7 +438,8 @@ def runs_reap() -> int:
     )
     failed = 0
     for run_id in running:
-        if progress_get(run_id) is None and _run_fail(run_id, WORKER_STOPPED, statuses=(ImportRun.Status.RUNNING,)):
+        silent = progress_get(run_id) is None and cache_available()  # a cache that is away says nothing of the run
+        if silent and _run_fail(run_id, WORKER_STOPPED, statuses=(ImportRun.Status.RUNNING,)):
             logger.warning("import run %s: heartbeat lost, marked failed", run_id)
             failed += 1
     return failed
@@ -415,7 +447,7 @@ def runs_reap() -> int:
 
 def _is_dead(run_id: int, started_at) -> bool:
     grace = timedelta(seconds=settings.IMPORT_HEARTBEAT_SECONDS)
-    return started_at < timezone.now() - grace and progress_get(run_id) is None
+    return started_at < timezone.now() - grace and progress_get(run_id) is None and cache_available()
 
 
 def run_progress(run: ImportRun) -> dict | None:

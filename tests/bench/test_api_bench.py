@@ -37,10 +37,12 @@ def _no_throttle_history():
 def test_every_url_of_the_benchmark_answers(client, data):
     picks = bench.picks()
     assert (picks["org_big"], picks["org_small"]) == ("big-one", "small-one")
-    urls = [*bench.first_pages(picks), *bench.SLOW]
+    urls = bench.first_pages(picks)
     results = [bench.measure_url(client, label, url, runs=1) for label, url in urls]
-    refused = [(m.label, sorted({run.status for run in m.runs})) for m in results if not m.ok]
-    assert refused in ([], [("statistics", [503])])  # no statistics computed in this database
+    refused = {m.label: sorted({run.status for run in m.runs}) for m in results if not m.ok}
+    # No statistics computed in this database; and too few matches here for a fifth page of a ranked search.
+    allowed = {"statistics": [503], "recommendations: torture, by relevance, page 5": [404]}
+    assert {label: refused[label] for label in refused if allowed.get(label) != refused[label]} == {}
 
 
 def test_deep_cursors_start_after_their_position(client, data, monkeypatch):

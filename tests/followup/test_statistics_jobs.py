@@ -8,11 +8,10 @@ import time
 
 import psycopg
 import pytest
-from django.core.cache import cache
 from django.db import connection, transaction
 
 from followup import snapshots
-from followup.models import Assessment, StatisticsSnapshot
+from followup.models import Assessment, StatisticsRecompute, StatisticsSnapshot
 from followup.services.assessments import assessment_input, assessment_record
 from followup.snapshots import snapshot_read, statistics_changed, statistics_recompute
 from followup.statistics import PHASES, RULES, statistics_compute
@@ -52,10 +51,9 @@ def data(db):
 
 @pytest.fixture
 def pending_cleared():
-    """No recompute is marked pending by an earlier test (the cache is the test run's Redis)."""
-    cache.delete(snapshots._PENDING_KEY)
-    yield
-    cache.delete(snapshots._PENDING_KEY)
+    """No recompute is queued by the test's data (a queued one covers the next change): they are records
+    (followup.jobs), in the test's database. Listed after the fixture that gives the test its database."""
+    StatisticsRecompute.objects.filter(status=StatisticsRecompute.Status.QUEUED).delete()
 
 
 def _stored() -> list[tuple]:
@@ -131,18 +129,25 @@ def test_a_failed_recompute_leaves_the_previous_snapshots_whole(data, pending_cl
     assert _stored() == before, "the two phase-rule pairs computed before the failure were not stored either"
 
 
-def test_a_thousand_changes_queue_one_recompute_until_it_starts(db, pending_cleared, monkeypatch, settings):
+def test_a_thousand_changes_queue_one_recompute_until_it_starts(
+    db, pending_cleared, monkeypatch, settings, django_capture_on_commit_callbacks
+):
     settings.STATISTICS_RECOMPUTE_DELAY = 60
     queued = []
     monkeypatch.setattr(statistics_recompute_task, "apply_async", lambda **options: queued.append(options))
-    for _ in range(1000):
-        statistics_changed()
-    assert queued == [{"countdown": 60}]
+    with django_capture_on_commit_callbacks(execute=True):  # the task is sent once its record is committed
+        for _ in range(1000):
+            statistics_changed()
+    run = StatisticsRecompute.objects.get()
+    assert queued == [{"kwargs": {"run_id": run.pk}, "countdown": 60, "task_id": run.task_id}]
+    assert (run.status, run.trigger) == (StatisticsRecompute.Status.QUEUED, "change") and run.sent_at is not None
 
-    statistics_recompute(phases=("mid_term",), rules=("majority",))  # it starts: later changes need another
-    statistics_changed()
-    statistics_changed()
-    assert len(queued) == 2
+    # it starts (the worker claims it): later changes need another
+    StatisticsRecompute.objects.filter(pk=run.pk).update(status=StatisticsRecompute.Status.RUNNING)
+    with django_capture_on_commit_callbacks(execute=True):
+        statistics_changed()
+        statistics_changed()
+    assert len(queued) == 2 and StatisticsRecompute.objects.count() == 2
 
 
 def test_writing_an_assessment_queues_a_recompute_after_the_commit(
@@ -238,7 +243,8 @@ def test_a_burst_of_changes_reaches_a_real_worker_as_one_recompute(
     assert "'snapshots': 30" in log
     computed = statistics_compute()
     assert snapshot_read()["by"] == computed["by"]
-    assert cache.get(snapshots._PENDING_KEY) is None, "the worker cleared the mark: the next change queues again"
+    run = StatisticsRecompute.objects.get()
+    assert (run.status, run.snapshots) == (StatisticsRecompute.Status.SUCCEEDED, 30), "one run for the burst"
 
 
 def test_outside_a_transaction_the_second_phase_is_read_by_a_second_connection_from_the_same_snapshot(

@@ -302,17 +302,42 @@ def test_start_refuses_bad_input_naming_the_field_and_stores_nothing(
     assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
 
 
-def test_a_broker_that_refuses_the_task_fails_the_run_at_once(staff, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_broker_that_refuses_the_task_leaves_the_run_pending_until_the_reaper_sends_it(
+    staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Redis down when the upload is saved: the upload is not lost, the run waits unsent (no task id), and the
+    reaper (followup.jobs.jobs_reap, Celery beat) sends it once the broker answers again."""
     run = _start(staff, capture=django_capture_on_commit_callbacks)
+    sent = []
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(import_run_execute, "apply_async", refuse)
-    jobs._task_send(run.pk, run.task_id)
+    assert jobs._task_send(run.pk, run.task_id) is False
     run.refresh_from_db()
-    assert run.status == ImportRun.Status.FAILED
-    assert run.error_message.startswith("The import could not be queued (OperationalError: Error 111")
+    assert (run.status, run.task_id, run.error_message) == (ImportRun.Status.PENDING, "", "")
+    assert jobs.runs_requeue() == 0, "the broker still refuses: still pending, unsent"
+
+    monkeypatch.setattr(import_run_execute, "apply_async", lambda **options: sent.append(options))
+    assert jobs.runs_requeue() == 1
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.PENDING and run.task_id
+    assert sent == [{"args": [run.pk], "task_id": run.task_id}]
+    assert jobs.runs_requeue() == 0, "sent: not again until JOBS_REQUEUE_SECONDS have passed"
+
+
+def test_a_run_pending_for_too_long_is_sent_again(staff, monkeypatch, settings, django_capture_on_commit_callbacks):
+    """Its message was lost (a Redis restarted without its data): sent again, once per JOBS_REQUEUE_SECONDS."""
+    settings.JOBS_REQUEUE_SECONDS = 600
+    run = _start(staff, capture=django_capture_on_commit_callbacks)
+    ImportRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(seconds=601))
+    sent = []
+    monkeypatch.setattr(import_run_execute, "apply_async", lambda **options: sent.append(options))
+    assert jobs.runs_requeue() == 1
+    assert jobs.runs_requeue() == 0
+    run.refresh_from_db()
+    assert sent == [{"args": [run.pk], "task_id": run.task_id}] and run.task_id != ""
 
 
 def test_the_worker_and_beat_know_the_import_tasks():
@@ -320,7 +345,8 @@ def test_the_worker_and_beat_know_the_import_tasks():
     names = {"recommendations.imports.tasks.import_run_execute", "recommendations.imports.tasks.import_runs_reap"}
     assert names <= set(app.tasks)
     entry = app.conf.beat_schedule["import-runs-reap"]
-    assert entry == {"task": "recommendations.imports.tasks.import_runs_reap", "schedule": 60.0}
+    assert entry == {"task": "recommendations.imports.tasks.import_runs_reap", "schedule": 60.0,
+                     "options": {"expires": 60.0}}  # fmt: skip
 
 
 def test_a_run_killed_mid_commit_leaves_nothing_and_reruns_cleanly(staff, django_capture_on_commit_callbacks):

@@ -6,6 +6,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from followup.dumps.build import dumps_build, dumps_root
+from followup.models import JobTrigger
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         if keep is not None and keep < 1:
             raise CommandError(f"--keep {keep}: keep at least the dump just built (1).")
         try:
-            dump = dumps_build(keep=keep)
+            dump = dumps_build(keep=keep, trigger=JobTrigger.COMMAND)
         except Exception as error:
             raise CommandError(f"The dump failed, the previous one stays served: {error}") from error
         if dump is None:

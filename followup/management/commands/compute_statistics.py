@@ -5,7 +5,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from followup.snapshots import cycle_check, imports_running, snapshot_read, statistics_recompute
+from followup.jobs import recompute_now
+from followup.snapshots import cycle_check, imports_running, snapshot_read
 from followup.statistics import DEFAULT_PHASE, DEFAULT_RULE, PHASES, RULES, UnknownFilter
 
 SHOWN = ("response", "action_category", "sur_region", "recommending_region", "cycle")  # the rest: --json
@@ -45,7 +46,7 @@ class Command(BaseCommand):
                 f"An import is running ({run.file_name or 'import'} #{run.pk}, since {run.started_at:%H:%M:%S}): "
                 "these figures leave out its data until it finishes, which computes them again."
             )
-        statistics_recompute(
+        recompute_now(  # recorded: a StatisticsRecompute "by hand (command line)"
             phases=PHASES if every else (phase,), rules=RULES if every else (rule,), include_pledges=include_pledges
         )
         snapshot = snapshot_read(phase, rule, cycle=cycle, include_pledges=include_pledges)
