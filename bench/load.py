@@ -13,6 +13,10 @@ so the per-address rate limits (API, search, export, login) are raised out of th
 every request. The clients are asyncio tasks in this process, each with its own keep-alive connection, sending the
 next request as soon as the last answer is read (a closed loop): the throughput is what the server gives.
 
+`kept`: the share of answers that came from the page cache (uprtrax/pagecache.py: pages and API reads kept for
+visitors not signed in until the data changes); with UPRTRAX_PAGE_CACHE_SECONDS=0 in the environment every request
+is rendered. `--urls`: how many addresses the mix draws (some repeat).
+
 Warm-up: requests of the first seconds are sent but not counted. In them each gunicorn process reads the
 reference tables and builds the search's facet bitmaps and word index (recommendations/bitmaps.py), as a server
 does after a start; a search in the meantime takes the SQL path.
@@ -234,7 +238,7 @@ def request_mix(database: str, *, seed: int = 1, size: int = 2000) -> list[tuple
             "SELECT s.iso3 FROM reviews_state s WHERE EXISTS (SELECT 1 FROM reviews_review r WHERE r.state_id = s.id)"
         )]  # fmt: skip
         ids = [row[0] for row in connection.execute(
-            "SELECT id FROM recommendations_recommendation ORDER BY random() LIMIT 2000"
+            "SELECT id FROM recommendations_recommendation ORDER BY random() LIMIT %s", [size]
         )]  # fmt: skip
         issues = [row[0] for row in connection.execute("SELECT slug FROM recommendations_issue")]
         sessions = [row[0] for row in connection.execute("SELECT DISTINCT number FROM reviews_session")]
@@ -328,13 +332,15 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds sent but not counted")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/8", help="the server's cache and broker")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--urls", type=int, default=2000, help="distinct addresses in the mix (2000)")
     args = parser.parse_args()
     database = database_url(args.database)
-    mix = request_mix(database, seed=args.seed)
+    mix = request_mix(database, seed=args.seed, size=args.urls)
     workers, threads = os.environ.get("WEB_CONCURRENCY", "2"), os.environ.get("GUNICORN_THREADS", "4")
     print(f"load test on {urlsplit(database).path.lstrip('/')}: {args.clients} clients, {args.warmup:.0f} s warm-up, "
           f"{args.seconds:.0f} s measured; gunicorn {workers} processes x {threads} threads (docker/gunicorn.conf.py), "
-          f"1 Celery worker; mix {', '.join(f'{k} {v}%' for k, v in SHARES.items())}")  # fmt: skip
+          f"1 Celery worker; mix of {len(set(mix)):,} addresses: {', '.join(f'{k} {v}%' for k, v in SHARES.items())}; "
+          f"page cache {os.environ.get('UPRTRAX_PAGE_CACHE_SECONDS', '300')} s")  # fmt: skip
     print(f"  code {code_version()}")
     print(f"  before: {machine()}")
     with stack(database, args.redis) as server:
