@@ -20,6 +20,7 @@ from followup.models import (
     User,
 )
 from followup.status import implementation_status_refresh
+from uprtrax.admin_changes import DataChangedAdmin
 from uprtrax.admin_paginator import LargeTableAdminMixin
 
 
@@ -69,7 +70,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(DataChangedAdmin, admin.ModelAdmin):
     list_display = ("name", "kind", "country", "member_count", "assessments_link")
     list_filter = ("kind", "country__regional_group")
     list_select_related = ("country",)

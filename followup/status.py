@@ -84,8 +84,9 @@ def implementation_status_refresh(recommendation_ids: Iterable[int] | None = Non
                 changed += _refresh(cursor, f"AND r.id IN ({marks})", f"AND recommendation_id IN ({marks})", [*batch])
         # Any assessment write comes here: the statistics count every phase and rule, not only this status.
         transaction.on_commit(statistics_changed)
-        if changed:
-            # Only statuses changed: the search patches its bitmaps for these recommendations instead of reading
-            # every recommendation again.
-            transaction.on_commit(functools.partial(search_data_changed, statuses_of=ids))
+        # A new data version even when no status changed: the pages kept for anonymous visitors (uprtrax.pagecache)
+        # and the API's kept reads show the public assessments themselves (a hidden one must leave them). Only
+        # statuses changed: the search patches its bitmaps for these recommendations (none when no status changed)
+        # instead of reading every recommendation again.
+        transaction.on_commit(functools.partial(search_data_changed, statuses_of=ids if changed else ()))
     return changed

@@ -10,6 +10,7 @@ from django.utils.text import Truncator
 from followup.snapshots import statistics_changed
 from recommendations.facets import search_data_changed
 from recommendations.models import ImportMapping, ImportRun, Issue, Recommendation
+from uprtrax.admin_changes import DataChangedAdmin
 from uprtrax.admin_paginator import LargeTableAdminMixin
 
 
@@ -19,7 +20,7 @@ def _data_changed() -> None:
 
 
 @admin.register(Issue)
-class IssueAdmin(admin.ModelAdmin):
+class IssueAdmin(DataChangedAdmin, admin.ModelAdmin):
     list_display = ("name", "slug", "recommendations_link")
     search_fields = ("name", "slug")
     ordering = ("name",)

@@ -236,19 +236,27 @@ def evaluate(index: WordIndex, tree, pack, words: int) -> np.ndarray:
     return pack(documents(keys), words)
 
 
-def _plain_phrase(node) -> bool:
-    """A word, or words in a phrase (`'a' <-> 'b' <2> 'c'`)."""
+def _phrase_words(node) -> list[str] | None:
+    """The words of a plain phrase of adjacent words (`'a' <-> 'b' <-> 'c'`, or one word), None for anything else.
+    A phrase with a gap (`<2>`: a stop word between) or a word twice is not one: a query word inside the gap, or
+    overlapping matches, change ts_rank_cd's covers (PostgreSQL then ranks it)."""
     if isinstance(node, Lexeme):
-        return True
-    return (
-        isinstance(node, Binary) and node.operator == "<N>" and _plain_phrase(node.left) and _plain_phrase(node.right)
-    )
+        return [node.text]
+    if not (isinstance(node, Binary) and node.operator == "<N>" and node.distance == 1):
+        return None
+    left, right = _phrase_words(node.left), _phrase_words(node.right)
+    return None if left is None or right is None else left + right
+
+
+def _plain_phrase(node) -> bool:
+    words = _phrase_words(node)
+    return words is not None and len(set(words)) == len(words)
 
 
 def single_term(tree):
-    """The one word or phrase sought when the query is one, maybe with words left out (`'a' & !'b'`, `'a' <-> 'b'
-    & !'c'`); None otherwise. ts_rank_cd then finds each match a cover of its own, all of the same width, so that a
-    recommendation's rank is a constant times its number of matches (0.1 each for a word)."""
+    """The one word or phrase of adjacent, different words sought when the query is one, maybe with words left out
+    (`'a' & !'b'`, `'a' <-> 'b' & !'c'`); None otherwise. ts_rank_cd then finds each match a cover of its own, all of
+    the same width, so that a recommendation's rank is a constant times its number of matches (0.1 each)."""
     positive: list = []
 
     def walk(node) -> bool:

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from recommendations.models import Recommendation
 from reviews.models import Cycle, IntergovernmentalOrganisation, RegionalGroup, Review, Session, State, StateAlias
+from uprtrax.admin_changes import DataChangedAdmin
 from uprtrax.admin_paginator import LargeTableAdminMixin
 
 admin.site.site_header = "uprtrax administration"
@@ -15,7 +16,7 @@ admin.site.site_title = "uprtrax administration"
 
 
 @admin.register(RegionalGroup)
-class RegionalGroupAdmin(admin.ModelAdmin):
+class RegionalGroupAdmin(DataChangedAdmin, admin.ModelAdmin):
     list_display = ("name", "code", "state_count")
     search_fields = ("name", "code")
     ordering = ("name",)
@@ -29,7 +30,7 @@ class RegionalGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntergovernmentalOrganisation)
-class IntergovernmentalOrganisationAdmin(admin.ModelAdmin):
+class IntergovernmentalOrganisationAdmin(DataChangedAdmin, admin.ModelAdmin):
     list_display = ("acronym", "name", "state_count")
     search_fields = ("acronym", "name")
     ordering = ("acronym",)
@@ -50,7 +51,7 @@ class StateAliasInline(admin.TabularInline):
 
 
 @admin.register(State)
-class StateAdmin(admin.ModelAdmin):
+class StateAdmin(DataChangedAdmin, admin.ModelAdmin):
     list_display = ("short_name", "iso3", "name", "regional_group", "status")
     list_filter = ("regional_group", "status", "organisations")
     list_select_related = ("regional_group",)
@@ -73,7 +74,7 @@ class StateAliasAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cycle)
-class CycleAdmin(admin.ModelAdmin):
+class CycleAdmin(DataChangedAdmin, admin.ModelAdmin):
     list_display = ("__str__", "start_date", "end_date", "session_count")
     search_fields = ("number__exact",)
     ordering = ("number",)
@@ -87,7 +88,7 @@ class CycleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(DataChangedAdmin, admin.ModelAdmin):
     list_display = ("__str__", "cycle", "year", "start_date", "end_date", "review_count")
     list_filter = ("cycle", "year")
     list_select_related = ("cycle",)
@@ -104,7 +105,7 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+class ReviewAdmin(DataChangedAdmin, LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "report_symbol", "adoption_date", "recommendation_count")
     list_filter = ("session__cycle", "session", "state__regional_group")
     list_select_related = ("state", "session")

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from followup.snapshots import statistics_recompute
 from recommendations.facets import search_data_changed
@@ -120,3 +120,64 @@ def test_the_apis_reads_are_kept_for_callers_without_credentials_only(client, re
     client.logout()
     search_data_changed()
     assert "X-Page-Cache" not in client.get(url)
+
+
+def test_a_hidden_assessment_leaves_the_kept_page_even_when_no_status_changes(
+    client, rec, cast, django_capture_on_commit_callbacks
+):
+    from followup.services.assessments import assessment_hide
+    from followup.status import implementation_status_refresh
+    from tests.factories import AssessmentFactory
+
+    AssessmentFactory(recommendation=rec, organisation=cast.org_a, comment="A plan was adopted.")
+    offending = AssessmentFactory(recommendation=rec, organisation=cast.org_b, comment="Words a moderator hides.")
+    implementation_status_refresh([rec.pk])
+    url = f"/recommendations/{rec.pk}/"
+    client.get(url)
+    assert b"Words a moderator hides." in client.get(url).content  # kept
+    with django_capture_on_commit_callbacks(execute=True):  # the status stays partially implemented (one left)
+        assessment_hide(user=cast.moderator, assessment_id=offending.pk, reason="Abusive")
+    page = client.get(url)
+    assert "X-Page-Cache" not in page and b"Words a moderator hides." not in page.content
+
+
+def test_a_deploy_with_other_static_files_is_not_served_the_pages_kept_before(client, rec, monkeypatch):
+    """In production the pages name hashed static files (app.<hash>.css): a page kept before a deploy names files
+    the new image no longer has."""
+    from types import SimpleNamespace
+
+    from uprtrax import pagecache
+
+    url = f"/recommendations/{rec.pk}/"
+    monkeypatch.setattr(pagecache, "staticfiles_storage", SimpleNamespace(manifest_hash="before"))
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    monkeypatch.setattr(pagecache, "staticfiles_storage", SimpleNamespace(manifest_hash="after"))
+    assert "X-Page-Cache" not in client.get(url)
+
+
+def test_an_admin_edit_of_what_pages_show_is_shown_at_once(client, rec, django_capture_on_commit_callbacks):
+    """States, sessions, reviews, issues, organisations edited in the admin move the data version on
+    (uprtrax/admin_changes.py): the pages kept for anonymous visitors are not shown again."""
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    state = rec.review.state
+    url = f"/states/{state.iso3}/"
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    admin = Client()
+    admin.force_login(staff)
+    change = f"/admin/reviews/state/{state.pk}/change/"
+    form = admin.get(change).context["adminform"].form
+
+    def posted(value):  # a form's initial value as a browser posts it: model instances by their key
+        if isinstance(value, list | tuple):
+            return [getattr(item, "pk", item) for item in value]
+        return getattr(value, "pk", value)
+
+    data = {name: posted(value) for name, value in form.initial.items() if value is not None}
+    data.update({"short_name": "Renamed Republic", "aliases-TOTAL_FORMS": "0", "aliases-INITIAL_FORMS": "0"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(change, data)
+    assert response.status_code == 302
+    fresh = client.get(url)
+    assert "X-Page-Cache" not in fresh and b"Renamed Republic" in fresh.content

@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.http import HttpResponse
 from rest_framework.response import Response
@@ -31,7 +32,10 @@ _VARY = ("HX-Request", "HX-History-Restore-Request")  # request headers that cha
 def _key(request, version: str) -> str:
     varying = "|".join(request.headers.get(name, "") for name in _VARY)
     address = hashlib.sha256(f"{request.build_absolute_uri()}|{varying}".encode()).hexdigest()[:32]
-    return f"uprtrax:page:{data_version()}:{version}:{address}"
+    # The static files' manifest (production: hashed names): a page kept before a deploy names the old CSS and
+    # scripts, which the new image no longer serves.
+    build = getattr(staticfiles_storage, "manifest_hash", "") or ""
+    return f"uprtrax:page:{data_version()}:{version}:{build}:{address}"
 
 
 def _keepable(request, response) -> bool:

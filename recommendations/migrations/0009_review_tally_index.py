@@ -14,7 +14,10 @@ def review_index_drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     model = apps.get_model("recommendations", "Recommendation")
-    for name in schema_editor._constraint_names(model, ["review_id"], index=True, unique=False, primary_key=False):
+    found = schema_editor._constraint_names(
+        model, ["review_id"], index=True, unique=False, primary_key=False, exclude={"rec_review_tally_idx"}
+    )
+    for name in found:
         schema_editor.execute(schema_editor._delete_index_sql(model, name))
 
 
@@ -31,7 +34,17 @@ class Migration(migrations.Migration):
         ("reviews", "0001_initial"),
     ]
 
+    # The new index first: while it is built only writes wait; dropping the old one after is quick. (Dropping first
+    # would hold a lock that stops reads too for the whole build.)
     operations = [
+        migrations.AddIndex(
+            model_name="recommendation",
+            index=models.Index(
+                fields=["review"],
+                include=("id", "kind", "response", "implementation_status"),
+                name="rec_review_tally_idx",
+            ),
+        ),
         migrations.RunPython(review_index_drop, review_index_restore),
         migrations.SeparateDatabaseAndState(
             state_operations=[
@@ -46,13 +59,5 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-        ),
-        migrations.AddIndex(
-            model_name="recommendation",
-            index=models.Index(
-                fields=["review"],
-                include=("id", "kind", "response", "implementation_status"),
-                name="rec_review_tally_idx",
-            ),
         ),
     ]

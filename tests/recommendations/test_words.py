@@ -45,8 +45,10 @@ def test_single_term_is_one_word_or_phrase_with_words_left_out_only():
     assert single_term(tsquery_parse("'women' | 'girl'")) is None
     phrase = single_term(tsquery_parse("'death' <-> 'penalti'"))
     assert phrase == Binary("<N>", Lexeme("death"), Lexeme("penalti"), 1)
-    phrase = single_term(tsquery_parse("'right' <2> 'educ' & !'girl'"))
-    assert phrase == Binary("<N>", Lexeme("right"), Lexeme("educ"), 2)
+    assert single_term(tsquery_parse("'death' <-> 'penalti' & !'abolish'")) is not None
+    # A gap (a stop word between) or a word twice: ts_rank_cd is not then a constant times the matches.
+    assert single_term(tsquery_parse("'right' <2> 'educ' & !'girl'")) is None
+    assert single_term(tsquery_parse("'tortur' <-> 'tortur'")) is None
     assert single_term(tsquery_parse("'women' & !( 'death' <-> 'penalti' )")) is None  # a phrase left out
     assert single_term(tsquery_parse("'death' <-> 'penalti' & 'abolish'")) is None
     assert single_term(tsquery_parse("!'death'")) is None
@@ -112,9 +114,8 @@ def test_every_query_finds_exactly_what_postgresql_finds(data):
 @pytest.mark.django_db
 def test_one_word_or_phrase_is_ranked_by_its_matches_as_ts_rank_cd_ranks(data):
     maps = bitmaps_build(0, reference_load())
-    texts = ["torture", "rights", "women -violence", '"death penalty"', '"right to education"', '"human rights"',
-             '"rights of the child"', '"death penalty" -abolish', '"torture torture torture"',
-             '"ensure that"']  # fmt: skip
+    texts = ["torture", "rights", "women -violence", '"death penalty"', '"human rights"', '"death penalty" -abolish',
+             '"national action plan"']  # fmt: skip
     for text in texts:
         filterset = filterset_for({"q": text, "kind": "any"})
         term = word_index.single_term(query_tree(text))
