@@ -89,33 +89,28 @@ _LINK_STATES = Recommendation.recommending_states.through
 _LINK_ISSUES = Recommendation.issues.through
 
 
-def _session_ids_range(sessions: list[int]) -> tuple[int, int] | None:
-    """The lowest and highest ids of the recommendations of these sessions (None when there are none): two steps
-    down the session index per session."""
+def _sessions_id_ranges(numbers: list[int] | None = None) -> dict[int, tuple[int, int]]:
+    """The lowest and highest recommendation id of each of these sessions (None: of every session), those without
+    any left out: two steps down the session index per session."""
     table = Recommendation._meta.db_table
+    if numbers is None:
+        named, params = f"(SELECT number FROM {Session._meta.db_table})", []  # noqa: S608 (a model's table)
+    else:
+        named, params = "unnest(%s::int[])", [numbers]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT MIN(b.first), MAX(b.last) FROM unnest(%s::int[]) s(n) CROSS JOIN LATERAL (SELECT
+            f"""SELECT s.n, b.first, b.last FROM {named} s(n) CROSS JOIN LATERAL (SELECT
                     (SELECT id FROM {table} WHERE session_number = s.n ORDER BY id LIMIT 1) AS first,
-                    (SELECT id FROM {table} WHERE session_number = s.n ORDER BY id DESC LIMIT 1) AS last) b""",  # noqa: S608
-            [sessions],
-        )
-        first, last = cursor.fetchone()
-    return None if first is None else (first, last)
-
-
-def _sessions_id_ranges() -> dict[int, tuple[int, int]]:
-    """Every session's lowest and highest recommendation id (sessions without any left out): two steps down the
-    session index per session, some 120 for every session there is."""
-    table, sessions = Recommendation._meta.db_table, Session._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT s.number, b.first, b.last FROM {sessions} s CROSS JOIN LATERAL (SELECT
-                    (SELECT id FROM {table} WHERE session_number = s.number ORDER BY id LIMIT 1) AS first,
-                    (SELECT id FROM {table} WHERE session_number = s.number ORDER BY id DESC LIMIT 1) AS last) b
-                WHERE b.first IS NOT NULL"""  # noqa: S608 (table names from the models)
+                    (SELECT id FROM {table} WHERE session_number = s.n ORDER BY id DESC LIMIT 1) AS last) b
+                WHERE b.first IS NOT NULL""",  # noqa: S608 (table names from the models)
+            params,
         )
         return {number: (first, last) for number, first, last in cursor.fetchall()}
+
+
+def _outer(spans) -> tuple[int, int]:
+    """The smallest range holding all these (first, last) ranges."""
+    return min(first for first, _ in spans), max(last for _, last in spans)
 
 
 def _pure_ranges(chosen: list[tuple[int, int]], others: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
@@ -146,8 +141,11 @@ def sessions_filter(queryset: QuerySet, sessions: list[int], *, prefix: str = ""
         return queryset.filter(**{f"{prefix}session_number__in": sessions})
     if not prefix:
         queryset = queryset.filter(session_number__in=sessions)
-        found = _session_ids_range(sessions)
-        return queryset if found is None else queryset.filter(id__gte=found[0], id__lte=found[1])
+        found = _sessions_id_ranges(sessions)
+        if not found:
+            return queryset
+        first, last = _outer(found.values())
+        return queryset.filter(id__gte=first, id__lte=last)
     ranges = _sessions_id_ranges()
     chosen = [ranges[number] for number in set(sessions) if number in ranges]
     if not chosen:
@@ -155,7 +153,7 @@ def sessions_filter(queryset: QuerySet, sessions: list[int], *, prefix: str = ""
     column = f"{prefix.removesuffix('__')}_id"
     pure = _pure_ranges(chosen, [span for number, span in ranges.items() if number not in sessions])
     if pure is None:
-        first, last = min(span[0] for span in chosen), max(span[1] for span in chosen)
+        first, last = _outer(chosen)
         bounds = {f"{column}__gte": first, f"{column}__lte": last}
         return queryset.filter(**{f"{prefix}session_number__in": sessions}, **bounds)
     condition = Q()

@@ -76,8 +76,7 @@ def anonymous_page_cache(view=None, *, also: Callable[[], object] | None = None)
             return response
         response = view(request, *args, **kwargs)
         if _keepable(request, response):
-            headers = [(name, value) for name, value in response.items() if name.lower() != "x-page-cache"]
-            cache.set(key, (response.content, headers), timeout=seconds)
+            cache.set(key, (response.content, list(response.items())), timeout=seconds)
         return response
 
     return wrapped
